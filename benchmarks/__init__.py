@@ -1,0 +1,1 @@
+"""Speed and scale benchmarks; each prints JSON (python -m benchmarks.<name> --json)."""

@@ -1,0 +1,102 @@
+"""The one error hierarchy of the project.
+
+Every exception raised on purpose by ``mrv``, ``methodologies``, ``pipelines`` and ``api`` derives
+from :class:`MRVError`. Classes also inherit the matching builtin (``ValueError``, ``LookupError``)
+so callers that only know the builtin still catch them. The CLI maps :class:`InputError` to exit
+code 2; the API (later) maps the same classes to RFC 9457 problem details in one table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in an input: which file, row/feature and column, and why."""
+
+    reason: str
+    """Plain-language reason, e.g. ``"not a number: 'abc'"``."""
+    file: str | None = None
+    """File name (as given by the user) the problem is in."""
+    row: int | None = None
+    """Spreadsheet row number (header = row 1, first data row = 2), or ``None``."""
+    column: str | None = None
+    """Column or field name, or ``None`` when the problem concerns a whole row/file."""
+    feature: str | None = None
+    """Feature id for vector inputs (GeoPackage fid / GeoJSON feature index) or a key."""
+    severity: str = "error"
+    """``"error"`` (blocks the computation) or ``"warning"``."""
+
+    def location(self) -> str:
+        """Human-readable location such as ``plots.csv, row 7, column dbh_cm``."""
+        parts = [self.file or "<input>"]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.feature is not None:
+            parts.append(f"feature {self.feature}")
+        if self.column is not None:
+            parts.append(f"column {self.column}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.location()}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping (keys always present, ``None`` when unknown)."""
+        return asdict(self)
+
+
+class MRVError(Exception):
+    """Root of every project exception."""
+
+
+class InputError(MRVError, ValueError):
+    """Bad user input (file, value, option). The CLI exits with code 2."""
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple[Problem, ...] = tuple(problems)
+
+    def __str__(self) -> str:
+        head = super().__str__()
+        if not self.problems:
+            return head
+        return head + "\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+class SurveyValidationError(InputError):
+    """A survey table set failed validation; :attr:`problems` lists every problem found."""
+
+    @classmethod
+    def from_problems(cls, problems: Iterable[Problem]) -> SurveyValidationError:
+        """Build the error from problems, counting the errors among them."""
+        found = [p for p in problems if p.severity == "error"]
+        noun = "problem" if len(found) == 1 else "problems"
+        return cls(f"survey validation failed with {len(found)} {noun}", found)
+
+
+class FileFormatError(InputError):
+    """A file could not be read as the expected format (encoding, sheet, layer, geometry)."""
+
+    def __init__(self, file: str, reason: str) -> None:
+        super().__init__(f"{file}: {reason}", [Problem(reason=reason, file=file)])
+        self.file = file
+
+
+class MethodologyError(MRVError):
+    """A methodology could not be found, configured or applied."""
+
+
+class UnknownMethodologyError(MethodologyError, LookupError):
+    """No methodology with the requested id (and version)."""
+
+
+class MethodologyParameterError(MethodologyError, InputError):
+    """A parameter override names an unknown parameter or has an invalid value."""
+
+
+class ConfigurationError(MRVError, ValueError):
+    """Settings or a configuration file are invalid."""

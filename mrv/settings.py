@@ -1,0 +1,37 @@
+"""Settings, read from ``MRV_*`` environment variables when a command starts (never at import).
+
+Construct :class:`Settings` at the edge (CLI command, API app factory) and pass it down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+UncertaintyRule = Literal["ccer-conservative", "vm0033", "art-trees", "vm0042", "none"]
+
+
+class Settings(BaseSettings):
+    """Runtime settings with an ``MRV_`` prefix (e.g. ``MRV_MC_DRAWS=20000``)."""
+
+    model_config = SettingsConfigDict(env_prefix="MRV_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(default=Path("mrv-data"), description="Where local state is kept.")
+    confidence: float = Field(
+        default=0.90, gt=0.5, lt=1.0, description="Confidence level of reported intervals."
+    )
+    target_relative_precision: float = Field(
+        default=0.10,
+        gt=0.0,
+        lt=1.0,
+        description="Target half-width of the CI as a fraction of the mean (CDM/CCER 90/10).",
+    )
+    mc_draws: int = Field(
+        default=10_000, ge=100, le=10_000_000, description="Monte Carlo draws (ART-TREES: 10,000)."
+    )
+    uncertainty_rule: UncertaintyRule = Field(
+        default="ccer-conservative", description="Uncertainty deduction rule (mrv.uncertainty)."
+    )

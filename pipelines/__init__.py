@@ -1,0 +1,1 @@
+"""Measurement pipelines: plot surveys (``pipelines.plots``), later satellite and campaigns."""
