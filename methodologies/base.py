@@ -180,6 +180,10 @@ class Methodology(ABC):
         """Cross-table and cross-field checks beyond the schema (default: none)."""
         return []
 
+    def compare(self, before: Survey, after: Survey) -> list[str]:
+        """Warnings when two surveys should not be compared for a stock change (default: none)."""
+        return []
+
     @abstractmethod
     def plot_components(self, survey: Survey, p: ParamValues) -> PlotComponents:
         """Per-plot components from the validated survey (vectorised; no per-row Python)."""

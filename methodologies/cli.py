@@ -55,7 +55,7 @@ def show(
     if as_json:
         print_json(m.describe())
         return
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     console.print(f"[bold]{m.id}[/bold] {m.version}: {m.title} ({m.title_zh})")
     console.print(m.summary)
     console.print(f"Document: {m.document}")

@@ -111,6 +111,15 @@ PLOT_COLUMNS: tuple[Column, ...] = (
         aliases=("latitude", "纬度", "y"),
     ),
     Column("survey_date", "date", description="Date of measurement.", aliases=("调查日期", "date")),
+    Column(
+        "datum",
+        "str",
+        description="Datum of lon/lat, one value per file (else --datum).",
+        required=False,
+        nullable=True,
+        choices=("wgs84", "cgcs2000", "gcj02", "bd09"),
+        aliases=("坐标系",),
+    ),
 )
 
 STRATA_COLUMNS: tuple[Column, ...] = (

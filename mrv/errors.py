@@ -72,10 +72,12 @@ class SurveyValidationError(InputError):
 
     @classmethod
     def from_problems(cls, problems: Iterable[Problem]) -> SurveyValidationError:
-        """Build the error from problems, counting the errors among them."""
-        found = [p for p in problems if p.severity == "error"]
-        noun = "problem" if len(found) == 1 else "problems"
-        return cls(f"survey validation failed with {len(found)} {noun}", found)
+        """Build the error from all problems (errors first, then warnings), counting errors."""
+        items = list(problems)
+        errors = [p for p in items if p.severity == "error"]
+        noun = "problem" if len(errors) == 1 else "problems"
+        rest = [p for p in items if p.severity != "error"]
+        return cls(f"survey validation failed with {len(errors)} {noun}", errors + rest)
 
 
 class FileFormatError(InputError):

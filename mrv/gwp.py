@@ -37,8 +37,6 @@ def gwp100(gwp_set: str, *, ar6_biogenic_ch4: float = 27.0) -> GWP:
         return GWP("AR5", 28.0, 28.0, 265.0)
     if key == "AR6":
         if ar6_biogenic_ch4 not in (27.0, 27.9):
-            raise InputError(
-                f"AR6 biogenic CH4 GWP must be 27.0 or 27.9, got {ar6_biogenic_ch4}"
-            )
+            raise InputError(f"AR6 biogenic CH4 GWP must be 27.0 or 27.9, got {ar6_biogenic_ch4}")
         return GWP("AR6", ar6_biogenic_ch4, 29.8, 273.0)
     raise InputError(f"unknown GWP set {gwp_set!r}; use one of {', '.join(GWP_SETS)}")

@@ -78,6 +78,6 @@ def demo(
             f"{r['conservative_co2e_t']:,.0f}",
             "—" if r["net_tco2e_per_yr"] is None else f"{r['net_tco2e_per_yr']:,.1f}",
         )
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     console.print(table)
     console.print(f"Results: {out}/<methodology>.json; summary: {out}/summary.json", markup=False)

@@ -11,8 +11,8 @@ from mrv.cli import run
 from mrv.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_REAL = REPO.parent / "shared" / "data" / "real"
-BOUNDARIES = SHARED_REAL / "huzhou-boundaries"
+COUNTIES = REPO / "aoi" / "counties"
+"""Real Huzhou county boundaries (GCJ-02), shipped with the product."""
 
 
 @pytest.fixture

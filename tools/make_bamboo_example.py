@@ -69,6 +69,57 @@ def main() -> None:
     )
     geom = {"type": "Polygon", "coordinates": [[list(p) for p in BOUNDARY]]}
     (OUT / "boundary.geojson").write_text(json.dumps(geom) + "\n", encoding="utf-8")
+    followup(plots, culms)
+
+
+def followup(plots: list[dict[str, object]], culms: list[dict[str, object]]) -> None:
+    """The same plots re-measured two years later (same on/off phase, 1 du older).
+
+    Culms of 4 du and more after ageing are cut with probability 0.5 (stump tally in
+    harvest.csv); new 1-du culms ~ Poisson(0.3 × standing culms) with DBH ~ N(plot mean, 1.4) cm;
+    one plot (OF14) was not found again and one new plot (ON17) was added.
+    """
+    rng = np.random.default_rng(20261010)
+    out = OUT / "followup"
+    out.mkdir(parents=True, exist_ok=True)
+    by_plot: dict[str, list[tuple[float, int]]] = {}
+    for c in culms:
+        by_plot.setdefault(str(c["plot_id"]), []).append(
+            (float(str(c["dbh_cm"])), int(str(c["age_du"])))
+        )
+    new_plots, new_culms, harvest = [], [], []
+    for p in plots:
+        pid = str(p["plot_id"])
+        if pid == "OF14":
+            continue
+        date = str(p["survey_date"]).replace("2024-", "2026-")
+        new_plots.append({**p, "survey_date": date})
+        standing = [(d, a + 1) for d, a in by_plot.get(pid, [])]
+        kept = []
+        for d, a in standing:
+            if a >= 4 and rng.uniform() < 0.5:
+                harvest.append({"plot_id": pid, "dbh_cm": f"{d:.1f}", "age_du": a})
+            else:
+                kept.append((d, a))
+        mean_dbh = float(np.mean([d for d, _ in standing])) if standing else 9.0
+        shoots = rng.poisson(0.3 * len(standing))
+        kept += [(float(x), 1) for x in np.clip(rng.normal(mean_dbh, 1.4, shoots), 5, 14).round(1)]
+        new_culms += [{"plot_id": pid, "dbh_cm": f"{d:.1f}", "age_du": a} for d, a in kept]
+    new_plots.append({**plots[0], "plot_id": "ON17", "survey_date": "2026-10-20"})
+    new_culms += [
+        {"plot_id": "ON17", "dbh_cm": f"{d:.1f}", "age_du": int(a)}
+        for d, a in zip(rng.normal(9.5, 1.4, 28).round(1), rng.integers(1, 5, 28), strict=True)
+    ]
+    _write(out / "plots.csv", new_plots)
+    _write(out / "culms.csv", new_culms)
+    _write(out / "harvest.csv", harvest)
+    _write(
+        out / "strata.csv",
+        [
+            {"stratum": "on-year", "area_ha": "182.4", "phase": "on"},
+            {"stratum": "off-year", "area_ha": "137.6", "phase": "off"},
+        ],
+    )
 
 
 def _write(path: Path, rows: list[dict[str, object]]) -> None:

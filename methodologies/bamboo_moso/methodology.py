@@ -110,6 +110,22 @@ class BambooMoso(Methodology):
         )
         return problems
 
+    def compare(self, before: Survey, after: Survey) -> list[str]:
+        """Warn when a stratum's on/off-year phase differs between the two inventories (E7)."""
+        if not (before.has("strata") and after.has("strata")):
+            return []
+        if "phase" not in before["strata"] or "phase" not in after["strata"]:
+            return []
+        b = dict(zip(before["strata"]["stratum"], before["strata"]["phase"], strict=True))
+        return [
+            f"stratum {name!r} was {b[name]}-year in the earlier inventory and {phase}-year in "
+            "the later one: moso stock changes should compare the same phase or full cycles"
+            for name, phase in zip(
+                after["strata"]["stratum"], after["strata"]["phase"], strict=True
+            )
+            if name in b and b[name] and phase and b[name] != phase
+        ]
+
     def plot_components(self, survey: Survey, p: ParamValues) -> PlotComponents:
         """Aboveground dry biomass per plot (t/ha), and harvested biomass when given."""
         area = survey.plots["plot_area_m2"].to_numpy(dtype=np.float64)

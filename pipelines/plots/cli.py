@@ -22,6 +22,7 @@ from mrv.cli._common import (
 )
 from mrv.errors import InputError, Problem
 from mrv.settings import Settings
+from pipelines.plots import change as run_change
 from pipelines.plots import estimate as run_estimate
 from pipelines.plots.inputs import survey_inputs
 from pipelines.plots.validate import validate_survey
@@ -134,7 +135,7 @@ def validate(
     if as_json:
         print_json(summary)
     else:
-        out = Console(highlight=False)
+        out = Console(highlight=False, soft_wrap=True)
         for t in summary["tables"]:
             out.print(f"{t['table']:>8}: {t['file']} ({t['rows']} rows)", markup=False)
         if report.problems:
@@ -187,12 +188,61 @@ def estimate(
         _print_estimate(result)
 
 
+@app.command("change")
+def change(
+    methodology: MethodologyOpt,
+    before: Annotated[Path, typer.Option(help="Survey spec (TOML) of the earlier survey.")],
+    after: Annotated[Path, typer.Option(help="Survey spec (TOML) of the later survey.")],
+    param: ParamOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the JSON result here.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stock change per year and net removals from plots measured in two surveys."""
+    result = run_change(methodology, before, after, params=parse_params(param), settings=Settings())
+    if out is not None:
+        write_atomic(out, to_json(result) + "\n")
+    if as_json:
+        print_json(result)
+        return
+    console = Console(highlight=False, soft_wrap=True)
+    m = result["methodology"]
+    console.print(f"{m['id']} {m['version']}: change between two surveys", markup=False)
+    table = Table(
+        "stratum",
+        "plots",
+        "years",
+        "ΔC t C/ha/yr",
+        "±90 %",
+        "net t CO2e/yr",
+        title="Change by stratum",
+    )
+    for s in result["strata"]:
+        table.add_row(
+            s["stratum"],
+            str(s["n_plots"]),
+            _fmt(s["mean_years"]),
+            _fmt(s["mean_stock_change_tc_per_ha_yr"], 3),
+            _fmt(s["ci90_half_width_tc_per_ha_yr"], 3),
+            _fmt(s["total_net_tco2e_per_yr"], 1),
+        )
+    console.print(table)
+    t = result["total"]
+    console.print(
+        f"Net removals: {_fmt(t['net_tco2e_per_yr'], 1)} t CO2e/yr ± "
+        f"{_fmt(t['ci90_half_width_tco2e_per_yr'], 1)} (90 % CI); {result['paired_plots']} "
+        "re-measured plots",
+        markup=False,
+    )
+    for w in result["warnings"]:
+        console.print(f"warning: {w}", markup=False)
+
+
 def _fmt(x: float | None, digits: int = 2) -> str:
     return "—" if x is None else f"{x:,.{digits}f}"
 
 
 def _print_estimate(r: dict[str, Any]) -> None:
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     m = r["methodology"]
     console.print(f"{m['id']} {m['version']}: {m['title']} ({m['title_zh']})", markup=False)
     table = Table(

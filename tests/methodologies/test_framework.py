@@ -52,7 +52,10 @@ def _example_survey(methodology):
     assert example is not None, f"{methodology.id} has no bundled example"
     values = ParamValues(methodology.parameters.with_overrides(example.parameters))
     inputs = survey_inputs(
-        methodology, named=example.tables, datum=example.datum, boundary=example.boundary,
+        methodology,
+        named=example.tables,
+        datum=example.datum,
+        boundary=example.boundary,
         boundary_datum=example.boundary_datum,
     )
     report = validate_survey(methodology, inputs, values)
@@ -85,12 +88,20 @@ def test_example_estimate_shape(methodology, settings) -> None:
     survey, values = _example_survey(methodology)
     r = estimate_survey(methodology, survey, values, settings)
     assert r["methodology"] == {
-        "id": methodology.id, "version": methodology.version, "title": methodology.title,
+        "id": methodology.id,
+        "version": methodology.version,
+        "title": methodology.title,
         "title_zh": methodology.title_zh,
     }
     for s in r["strata"]:
-        assert {"stratum", "n_plots", "area_ha", "mean_tc_per_ha", "ci90_half_width_tc_per_ha",
-                "total_tc"} <= set(s)
+        assert {
+            "stratum",
+            "n_plots",
+            "area_ha",
+            "mean_tc_per_ha",
+            "ci90_half_width_tc_per_ha",
+            "total_tc",
+        } <= set(s)
     assert {"carbon_t", "co2e_t", "ci90_half_width_co2e_t", "ci90_relative"} <= set(r["total"])
     assert r["total"]["co2e_t"] == pytest.approx(r["total"]["carbon_t"] * 44 / 12, rel=1e-6)
     assert sum(s["total_tc"] for s in r["strata"]) == pytest.approx(r["total"]["carbon_t"])
