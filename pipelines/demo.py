@@ -18,7 +18,7 @@ from rich.table import Table
 from methodologies.registry import default_registry
 from mrv.cli._common import print_json, to_json, write_atomic
 from mrv.settings import Settings
-from pipelines.plots.examples import load_example, run_example
+from pipelines.plots.examples import load_example, run_change, run_example
 
 
 def demo(
@@ -52,6 +52,14 @@ def demo(
             "unconfirmed_parameters": len(result["unconfirmed_parameters"]),
             "output": str(path),
         }
+        followup = load_example(methodology, "followup")
+        if followup is not None:
+            moved = run_change(example, followup, settings)
+            change_path = out / f"{methodology.id}-change.json"
+            write_atomic(change_path, to_json(moved) + "\n")
+            row["net_tco2e_per_yr"] = moved["total"]["net_tco2e_per_yr"]
+            row["net_ci90_half_width_tco2e_per_yr"] = moved["total"]["ci90_half_width_tco2e_per_yr"]
+            row["change_output"] = str(change_path)
         rows.append(row)
     summary = {"examples": rows, "output_dir": str(out)}
     write_atomic(out / "summary.json", to_json(summary) + "\n")
@@ -78,6 +86,6 @@ def demo(
             f"{r['conservative_co2e_t']:,.0f}",
             "—" if r["net_tco2e_per_yr"] is None else f"{r['net_tco2e_per_yr']:,.1f}",
         )
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, width=132)
     console.print(table)
     console.print(f"Results: {out}/<methodology>.json; summary: {out}/summary.json", markup=False)

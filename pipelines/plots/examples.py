@@ -36,3 +36,20 @@ def run_example(example: SurveySpec, settings: Settings | None = None) -> dict[s
         boundary_datum=example.boundary_datum,
         encoding=example.encoding,
     )
+
+
+def run_change(
+    before: SurveySpec, after: SurveySpec, settings: Settings | None = None
+) -> dict[str, Any]:
+    """Stock change between two example surveys (e.g. ``example`` and ``followup``)."""
+    from pipelines.plots import change
+
+    if before.methodology_id is None:
+        raise ConfigurationError(f"{before.path}: not loaded for a methodology")
+    return change(
+        before.methodology_id,
+        before.path,
+        after.path,
+        params=before.parameters,
+        settings=settings,
+    )
