@@ -25,7 +25,7 @@ from mrv.settings import Settings
 from mrv.stats import stratified_estimate
 from mrv.uncertainty import deduct
 from mrv.units import CO2_PER_C, ha_to_mu
-from pipelines.plots.estimate import _round
+from pipelines.plots.estimate import _round, methodology_block
 from pipelines.plots.montecarlo import draw_parameters, draw_stratum_means
 
 FloatArray = npt.NDArray[np.float64]
@@ -180,12 +180,7 @@ def estimate_change(
         settings,
     )
     return {
-        "methodology": {
-            "id": methodology.id,
-            "version": methodology.version,
-            "title": methodology.title,
-            "title_zh": methodology.title_zh,
-        },
+        "methodology": methodology_block(methodology),
         "quantity": "change per year between two surveys of the same plots",
         "period": {
             "before": [

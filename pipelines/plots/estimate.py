@@ -49,6 +49,16 @@ def per_plot_pools(
     return out, dict(comps.omitted), list(comps.warnings)
 
 
+def methodology_block(methodology: Methodology) -> dict[str, str]:
+    """The ``methodology`` key of every result: id, version and titles."""
+    return {
+        "id": methodology.id,
+        "version": methodology.version,
+        "title": methodology.title,
+        "title_zh": methodology.title_zh,
+    }
+
+
 def _round(x: float, digits: int = 6) -> float | None:
     return None if x is None or not math.isfinite(x) else round(x, digits)
 
@@ -106,12 +116,7 @@ def estimate_survey(
     area_arr = areas if areas is not None else np.ones(len(names))
     stock_est = stratified_estimate(stock, codes, names, area_arr, conf)
     result: dict[str, Any] = {
-        "methodology": {
-            "id": methodology.id,
-            "version": methodology.version,
-            "title": methodology.title,
-            "title_zh": methodology.title_zh,
-        },
+        "methodology": methodology_block(methodology),
         "quantity": "carbon stock of the measured pools at survey time",
         "strata": _stratified_block(
             stock_est, "mean_tc_per_ha", "ci90_half_width_tc_per_ha", "total_tc"
