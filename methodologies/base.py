@@ -130,6 +130,9 @@ class PlotComponents:
     """Pools not measured in this survey → why (reported, never filled with defaults)."""
     warnings: Sequence[str] = ()
     """Plain-language warnings for the result."""
+    defaulted: Mapping[str, str] = field(default_factory=dict)
+    """Pools computed from default factors rather than measured on the plots → which defaults
+    (reported with status ``default``; e.g. wetland CH4 without chamber measurements)."""
 
 
 class Methodology(ABC):

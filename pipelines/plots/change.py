@@ -23,9 +23,8 @@ from mrv.errors import InputError, Problem
 from mrv.montecarlo import seed_from, summarize_draws
 from mrv.settings import Settings
 from mrv.stats import stratified_estimate
-from mrv.uncertainty import deduct
 from mrv.units import CO2_PER_C, ha_to_mu
-from pipelines.plots.estimate import _round, methodology_block
+from pipelines.plots.estimate import _deduction, _round, methodology_block
 from pipelines.plots.montecarlo import draw_parameters, draw_stratum_means
 
 FloatArray = npt.NDArray[np.float64]
@@ -150,7 +149,7 @@ def estimate_change(
             }
         )
     tot = net_est.total
-    total = {
+    total: dict[str, Any] = {
         "area_ha": _round(net_est.area_ha),
         "n_plots": tot.n,
         "stock_change_tc_per_yr": _round(change_est.total.mean),
@@ -160,13 +159,6 @@ def estimate_change(
         "ci90_relative": _round(tot.relative_half_width),
         "df": _round(tot.df, 3),
         "confidence": conf,
-        "uncertainty_deduction": deduct(
-            tot.mean,
-            tot.half_width,
-            rule=settings.uncertainty_rule,
-            df=tot.df,
-            threshold=settings.target_relative_precision,
-        ).to_dict(),
     }
     diff = comp_a.to_numpy(np.float64) - comp_b.to_numpy(np.float64)
     mc = _monte_carlo(
@@ -178,6 +170,9 @@ def estimate_change(
         areas,
         p,
         settings,
+    )
+    total["uncertainty_deduction"] = _deduction(
+        tot.mean, tot.half_width, tot.df, mc["net_tco2e_per_yr"], settings
     )
     return {
         "methodology": methodology_block(methodology),

@@ -233,8 +233,23 @@ def change(
         "re-measured plots",
         markup=False,
     )
+    mc = result["monte_carlo"]["net_tco2e_per_yr"]
+    console.print(
+        f"Monte Carlo 90 % interval: {_fmt(mc['ci_low'], 1)} – {_fmt(mc['ci_high'], 1)} t CO2e/yr",
+        markup=False,
+    )
+    _print_deduction(console, t["uncertainty_deduction"], "t CO2e/yr")
     for w in result["warnings"]:
         console.print(f"warning: {w}", markup=False)
+
+
+def _print_deduction(console: Console, d: dict[str, Any], unit: str) -> None:
+    console.print(
+        f"Uncertainty deduction ({d['rule']}, on the {d['basis'].replace('_', ' ')} interval): "
+        f"{_fmt(d['deduction'], 1)} {unit} → conservative {_fmt(d['conservative_value'], 1)} "
+        f"{unit}",
+        markup=False,
+    )
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:
@@ -273,19 +288,28 @@ def _print_estimate(r: dict[str, Any]) -> None:
             f"{t['n_plots']} plots on {_fmt(t['area_ha'])} ha ({_fmt(t['area_mu'], 1)} mu)",
             markup=False,
         )
-        d = t["uncertainty_deduction"]
+        mc = r["monte_carlo"]["co2e_t"]
         console.print(
-            f"Uncertainty deduction ({d['rule']}): {_fmt(d['deduction'], 1)} t CO2e → "
-            f"conservative {_fmt(d['conservative_value'], 1)} t CO2e",
+            f"Monte Carlo ({r['monte_carlo']['draws']:,} draws): 90 % interval "
+            f"{_fmt(mc['ci_low'], 1)} – {_fmt(mc['ci_high'], 1)} t CO2e",
             markup=False,
         )
+        _print_deduction(console, t["uncertainty_deduction"], "t CO2e")
     if "annual" in r and r["annual"]["total"]:
         a = r["annual"]["total"]
         console.print(
-            f"Net annual removals: {_fmt(a['net_tco2e_per_yr'], 1)} t CO2e/yr ± "
-            f"{_fmt(a['ci90_half_width_tco2e_per_yr'], 1)} (90 % CI)",
+            f"Annual removals − emissions: {_fmt(a['net_tco2e_per_yr'], 1)} t CO2e/yr ± "
+            f"{_fmt(a['ci90_half_width_tco2e_per_yr'], 1)} (90 % CI, sampling)",
             markup=False,
         )
+        if "mc_ci90_low_tco2e_per_yr" in a:
+            console.print(
+                f"Monte Carlo 90 % interval (sampling and parameters): "
+                f"{_fmt(a['mc_ci90_low_tco2e_per_yr'], 1)} – "
+                f"{_fmt(a['mc_ci90_high_tco2e_per_yr'], 1)} t CO2e/yr",
+                markup=False,
+            )
+        _print_deduction(console, a["uncertainty_deduction"], "t CO2e/yr")
     s = r["sampling"]
     if s.get("n_required") is not None:
         console.print(

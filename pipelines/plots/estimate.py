@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from methodologies.base import Methodology, Survey
+from methodologies.base import Methodology, PlotComponents, Survey
 from methodologies.parameters import ParamValues
 from mrv.montecarlo import seed_from, summarize_draws
 from mrv.settings import Settings
@@ -34,10 +34,9 @@ def _strata_frame(survey: Survey) -> tuple[list[str], FloatArray | None]:
     return [str(s) for s in pd.unique(survey.plots["stratum"])], None
 
 
-def per_plot_pools(
+def _evaluate(
     methodology: Methodology, survey: Survey, p: ParamValues
-) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
-    """Per-plot components and pool values (t C/ha, t C/ha/yr, t CO2e/ha/yr) as one frame."""
+) -> tuple[pd.DataFrame, PlotComponents]:
     comps = methodology.plot_components(survey, p)
     frame = comps.frame.reindex(survey.plot_ids)
     if frame.isna().to_numpy().any():
@@ -46,7 +45,16 @@ def per_plot_pools(
     out = frame.copy()
     for name, values in pools.items():
         out[f"pool:{name}"] = np.broadcast_to(values, (len(frame),))
-    return out, dict(comps.omitted), list(comps.warnings)
+    return out, comps
+
+
+def per_plot_pools(
+    methodology: Methodology, survey: Survey, p: ParamValues
+) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+    """Per-plot components and pool values (t C/ha, t C/ha/yr, t CO2e/ha/yr) as one frame,
+    the omitted pools and the methodology's warnings."""
+    frame, comps = _evaluate(methodology, survey, p)
+    return frame, dict(comps.omitted), list(comps.warnings)
 
 
 def methodology_block(methodology: Methodology) -> dict[str, str]:
@@ -93,7 +101,8 @@ def estimate_survey(
 ) -> dict[str, Any]:
     """The complete plot-based estimate as a JSON-ready mapping (keys documented in README)."""
     conf = settings.confidence
-    plots, omitted, warnings = per_plot_pools(methodology, survey, p)
+    plots, comps = _evaluate(methodology, survey, p)
+    warnings = list(comps.warnings)
     names, areas = _strata_frame(survey)
     code_of = {n: i for i, n in enumerate(names)}
     codes: npt.NDArray[np.intp] = np.asarray(
@@ -113,7 +122,13 @@ def estimate_survey(
             ),
             start=np.zeros(len(plots)),
         )
+    has_areas = areas is not None
     area_arr = areas if areas is not None else np.ones(len(names))
+    mc = (
+        _monte_carlo(methodology, plots, codes, names, area_arr, p, kinds, settings)
+        if has_areas
+        else None
+    )
     stock_est = stratified_estimate(stock, codes, names, area_arr, conf)
     result: dict[str, Any] = {
         "methodology": methodology_block(methodology),
@@ -122,23 +137,21 @@ def estimate_survey(
             stock_est, "mean_tc_per_ha", "ci90_half_width_tc_per_ha", "total_tc"
         ),
     }
-    if areas is None:
+    if not has_areas:
         warnings.append("no strata table with areas was given: totals are not computed")
         for row in result["strata"]:
             row["area_ha"] = row["area_mu"] = row["total_tc"] = None
-    result["total"] = _total_block(stock_est, areas is not None, settings)
+    result["total"] = _total_block(stock_est, has_areas, settings, mc)
     result["pools"] = _pools_block(
-        methodology, plots, measured, omitted, codes, names, area_arr, areas is not None, conf
+        methodology, plots, measured, comps, codes, names, area_arr, has_areas, conf
     )
     result["sampling"] = _sampling_block(stock_est, settings)
     if net is not None:
         result["annual"] = _annual_block(
-            stratified_estimate(net, codes, names, area_arr, conf), areas is not None, settings
+            stratified_estimate(net, codes, names, area_arr, conf), has_areas, settings, mc
         )
-    if areas is not None:
-        result["monte_carlo"] = _monte_carlo(
-            methodology, plots, codes, names, areas, p, kinds, settings
-        )
+    if mc is not None:
+        result["monte_carlo"] = mc
     result["parameters"] = p.used_values()
     result["parameter_details"] = p.details()
     result["unconfirmed_parameters"] = p.unconfirmed()
@@ -152,7 +165,36 @@ def estimate_survey(
     return result
 
 
-def _total_block(est: StratifiedEstimate, has_areas: bool, settings: Settings) -> dict[str, Any]:
+def _deduction(
+    value: float,
+    sampling_half_width: float,
+    df: float,
+    mc: Mapping[str, Any] | None,
+    settings: Settings,
+) -> dict[str, Any]:
+    """The deduction on the wider of the sampling and Monte Carlo 90 % half-widths."""
+    half_width, basis = sampling_half_width, "sampling"
+    if mc is not None:
+        mc_half = (mc["ci_high"] - mc["ci_low"]) / 2.0
+        if mc_half > half_width:
+            half_width, basis = mc_half, "monte_carlo"
+    out = deduct(
+        value,
+        half_width,
+        rule=settings.uncertainty_rule,
+        df=df,
+        threshold=settings.target_relative_precision,
+    ).to_dict()
+    out["basis"] = basis
+    return out
+
+
+def _total_block(
+    est: StratifiedEstimate,
+    has_areas: bool,
+    settings: Settings,
+    mc: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     mean = est.mean
     block: dict[str, Any] = {
         "area_ha": _round(est.area_ha) if has_areas else None,
@@ -180,39 +222,40 @@ def _total_block(est: StratifiedEstimate, has_areas: bool, settings: Settings) -
             "ci90_high_co2e_t": _round(co2.high),
         }
     )
-    block["uncertainty_deduction"] = deduct(
-        co2.mean,
-        co2.half_width,
-        rule=settings.uncertainty_rule,
-        df=co2.df,
-        threshold=settings.target_relative_precision,
-    ).to_dict()
+    block["uncertainty_deduction"] = _deduction(
+        co2.mean, co2.half_width, co2.df, mc["co2e_t"] if mc else None, settings
+    )
     return block
 
 
-def _annual_block(est: StratifiedEstimate, has_areas: bool, settings: Settings) -> dict[str, Any]:
+def _annual_block(
+    est: StratifiedEstimate,
+    has_areas: bool,
+    settings: Settings,
+    mc: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     block: dict[str, Any] = {
-        "quantity": "net annual removals: removals × 44/12 − emissions",
+        "quantity": "annual removal and emission pools of this survey: removals × 44/12 − "
+        "emissions (stock changes need two surveys: mrv plots change)",
         "strata": _stratified_block(
             est, "mean_tco2e_per_ha_yr", "ci90_half_width_tco2e_per_ha_yr", "total_tco2e_per_yr"
         ),
         "total": None,
+        "sampling": _sampling_block(est, settings),
     }
     if has_areas:
         tot = est.total
+        mc_net = mc.get("net_tco2e_per_yr") if mc else None
         block["total"] = {
             "net_tco2e_per_yr": _round(tot.mean),
             "ci90_half_width_tco2e_per_yr": _round(tot.half_width),
             "ci90_relative": _round(tot.relative_half_width),
             "df": _round(tot.df, 3),
-            "uncertainty_deduction": deduct(
-                tot.mean,
-                tot.half_width,
-                rule=settings.uncertainty_rule,
-                df=tot.df,
-                threshold=settings.target_relative_precision,
-            ).to_dict(),
+            "uncertainty_deduction": _deduction(tot.mean, tot.half_width, tot.df, mc_net, settings),
         }
+        if mc_net is not None:
+            block["total"]["mc_ci90_low_tco2e_per_yr"] = _round(mc_net["ci_low"])
+            block["total"]["mc_ci90_high_tco2e_per_yr"] = _round(mc_net["ci_high"])
     return block
 
 
@@ -220,7 +263,7 @@ def _pools_block(
     methodology: Methodology,
     plots: pd.DataFrame,
     measured: list[str],
-    omitted: Mapping[str, str],
+    comps: PlotComponents,
     codes: npt.NDArray[np.intp],
     names: list[str],
     areas: FloatArray,
@@ -234,7 +277,11 @@ def _pools_block(
             est = stratified_estimate(
                 plots[f"pool:{pool.name}"].to_numpy(), codes, names, areas, confidence
             )
-            row["status"] = "measured"
+            if pool.name in comps.defaulted:
+                row["status"] = "default"
+                row["reason"] = comps.defaulted[pool.name]
+            else:
+                row["status"] = "measured"
             row["by_stratum"] = {s.name: _round(s.mean) for s in est.strata}
             if has_areas:
                 row["mean_per_ha"] = _round(est.mean.mean)
@@ -242,7 +289,7 @@ def _pools_block(
                 row["ci90_half_width_total"] = _round(est.total.half_width)
         else:
             row["status"] = "omitted"
-            row["reason"] = omitted.get(pool.name, "not measured in this survey")
+            row["reason"] = comps.omitted.get(pool.name, "not measured in this survey")
         rows.append(row)
     for name, why in methodology.excluded_pools.items():
         rows.append({"pool": name, "status": "excluded", "reason": why})
@@ -254,7 +301,7 @@ def _sampling_block(est: StratifiedEstimate, settings: Settings) -> dict[str, An
     area = est.area_ha
     weights = np.array([s.area_ha / area for s in est.strata])
     sds = np.array([s.sd for s in est.strata])
-    mean = est.mean.mean
+    mean = abs(est.mean.mean)
     block: dict[str, Any] = {
         "target_relative_precision": target,
         "confidence": settings.confidence,
@@ -262,7 +309,7 @@ def _sampling_block(est: StratifiedEstimate, settings: Settings) -> dict[str, An
         "n_plots": est.total.n,
         "method": "CDM AR-Tool03, allocation proportional to w_h·s_h, t iterated with n−1 df",
     }
-    if mean <= 0 or not np.all(np.isfinite(sds)):
+    if mean == 0 or not np.all(np.isfinite(sds)):
         block.update({"n_required": None, "sufficient": None, "strata": []})
         return block
     size = required_plots(weights, sds, target * mean, confidence=settings.confidence)

@@ -109,5 +109,8 @@ def test_example_estimate_shape(methodology, settings) -> None:
     for name in r["unconfirmed_parameters"]:
         assert not methodology.parameters[name].confirmed
     statuses = {p["pool"]: p["status"] for p in r["pools"]}
-    assert set(statuses.values()) <= {"measured", "omitted", "excluded"}
+    assert set(statuses.values()) <= {"measured", "default", "omitted", "excluded"}
+    for pool in r["pools"]:
+        if pool["status"] in ("default", "omitted", "excluded"):
+            assert pool["reason"]
     assert isinstance(r["warnings"], list)
