@@ -49,6 +49,10 @@ class Pool:
     kind: PoolKind
     """``stock`` (t C/ha at survey time), ``removal`` (t C/ha/yr) or ``emission`` (t CO2e/ha/yr)."""
     description: str = ""
+    period_addition: bool = False
+    """A stock pool whose later-survey value is what was added during the period (e.g. products
+    from culms harvested since the last inventory): counted in a change even when the earlier
+    survey did not measure it. Other stock pools count only when both surveys measured them."""
 
     @property
     def unit(self) -> str:
@@ -183,7 +187,7 @@ class Methodology(ABC):
         """Cross-table and cross-field checks beyond the schema (default: none)."""
         return []
 
-    def compare(self, before: Survey, after: Survey) -> list[str]:
+    def compare(self, before: Survey, after: Survey, p: ParamValues) -> list[str]:
         """Warnings when two surveys should not be compared for a stock change (default: none)."""
         return []
 

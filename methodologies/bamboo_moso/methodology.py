@@ -79,7 +79,12 @@ class BambooMoso(Methodology):
     pools = (
         Pool("aboveground_biomass", "stock", "Culms, branches and leaves (culm equation)."),
         Pool("belowground_biomass", "stock", "Rhizomes, roots and stumps via root_to_shoot_ratio."),
-        Pool("harvested_products", "stock", "Long-lived products from harvested culms."),
+        Pool(
+            "harvested_products",
+            "stock",
+            "Long-lived products from culms harvested during the monitoring period.",
+            period_addition=True,
+        ),
     )
     excluded_pools: ClassVar[Mapping[str, str]] = {
         "litter": "not removed by harvest under AR-CM-005; conservative to ignore [R]",
@@ -110,7 +115,7 @@ class BambooMoso(Methodology):
         )
         return problems
 
-    def compare(self, before: Survey, after: Survey) -> list[str]:
+    def compare(self, before: Survey, after: Survey, p: ParamValues) -> list[str]:
         """Warn when a stratum's on/off-year phase differs between the two inventories (E7)."""
         if not (before.has("strata") and after.has("strata")):
             return []

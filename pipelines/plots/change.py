@@ -1,12 +1,17 @@
 """Stock change and net removals between two surveys of the same permanent plots.
 
 Per re-measured plot i: ΔC_i = (C_i,after − C_i,before) / years_i (t C/ha/yr) over the stock
-pools, years_i from the two survey dates; net_i = ΔC_i × 44/12 + removal pools − emission pools
-of the later survey (t CO2e/ha/yr). Paired differences are then estimated by stratum (strata
-and areas of the later survey) exactly like stocks (E5 of the methodology documents). Plots
-measured only once are listed and left out. Monte Carlo: stratum means of the per-plot component
-changes and later-survey components are drawn jointly (multivariate t), parameters from their
-pdfs; pools are linear in components, so pools of the component change are the pool changes.
+pools measured in both surveys (plus pools that record additions during the period, such as
+harvested products; a pool measured only once is left out and reported), years_i from the two
+survey dates; net_i = ΔC_i × 44/12 + removal pools − emission pools of the later survey
+(t CO2e/ha/yr). The annual flows are those the later survey measured (e.g. the fertiliser of its
+last 12 months, accretion above a marker laid before the period); where flows vary from year to
+year, survey them every year and average outside this estimator. Paired differences are then
+estimated by stratum (strata and areas of the later survey) exactly like stocks (E5 of the
+methodology documents). Plots measured only once are listed and left out. Monte Carlo: stratum
+means of the per-plot component changes and later-survey components are drawn jointly
+(multivariate t), parameters from their pdfs; pools are linear in components, so pools of the
+component change are the pool changes.
 """
 
 from __future__ import annotations
@@ -36,25 +41,44 @@ def _components(methodology: Methodology, survey: Survey, p: ParamValues) -> pd.
     return comps.frame.reindex(survey.plot_ids)
 
 
-def _pool_sums(
-    methodology: Methodology, comps: pd.DataFrame, p: ParamValues
-) -> tuple[FloatArray, FloatArray]:
-    """Per-plot stock (t C/ha) and flow (t CO2e/ha/yr) sums of the pools."""
+def _pools(methodology: Methodology, comps: pd.DataFrame, p: ParamValues) -> dict[str, FloatArray]:
+    """Per-plot value of every pool the survey measured."""
+    n = len(comps)
     pools = methodology.pool_values(
         {str(c): comps[c].to_numpy(np.float64) for c in comps.columns}, p
     )
-    n = len(comps)
-    stock, flow = np.zeros(n), np.zeros(n)
+    return {k: np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)) for k, v in pools.items()}
+
+
+def _comparable_stocks(
+    methodology: Methodology, before: set[str], after: set[str]
+) -> tuple[list[str], list[str]]:
+    """Stock pools that enter the change, and warnings about those left out."""
+    used, notes = [], []
+    for pool in methodology.pools:
+        if pool.kind != "stock" or not ({pool.name} & (before | after)):
+            continue
+        if pool.name in after and (pool.name in before or pool.period_addition):
+            used.append(pool.name)
+        else:
+            which = "earlier" if pool.name in before else "later"
+            notes.append(
+                f"pool {pool.name} was measured only in the {which} survey and is left out of "
+                "the change (a pool must be measured in both surveys)"
+            )
+    return used, notes
+
+
+def _flow_sum(methodology: Methodology, pools: dict[str, FloatArray], n: int) -> FloatArray:
+    """removal pools × 44/12 − emission pools (t CO2e/ha/yr)."""
+    flow = np.zeros(n)
     for name, values in pools.items():
         kind = methodology.pool(name).kind
-        v = np.broadcast_to(np.asarray(values, dtype=np.float64), (n,))
-        if kind == "stock":
-            stock = stock + v
-        elif kind == "removal":
-            flow = flow + v * CO2_PER_C
-        else:
-            flow = flow - v
-    return stock, flow
+        if kind == "removal":
+            flow = flow + values * CO2_PER_C
+        elif kind == "emission":
+            flow = flow - values
+    return flow
 
 
 def estimate_change(
@@ -70,11 +94,13 @@ def estimate_change(
     paired = ids_a[ids_a.isin(ids_b)]
     after_only = [str(x) for x in ids_a[~ids_a.isin(ids_b)]]
     before_only = [str(x) for x in ids_b[~ids_b.isin(ids_a)]]
-    comp_b = _components(methodology, before, p)
-    comp_a = _components(methodology, after, p)
-    names = sorted(set(comp_b.columns) | set(comp_a.columns))
-    comp_b = comp_b.reindex(columns=names, fill_value=0.0).loc[paired]
-    comp_a = comp_a.reindex(columns=names, fill_value=0.0).loc[paired]
+    own_b = _components(methodology, before, p).loc[paired]
+    own_a = _components(methodology, after, p).loc[paired]
+    names = sorted(set(own_b.columns) | set(own_a.columns))
+    # for Monte Carlo the two component sets are aligned; a component absent from a survey is 0
+    # there, and pools measured in one survey only are dropped from the change below
+    comp_b = own_b.reindex(columns=names, fill_value=0.0)
+    comp_a = own_a.reindex(columns=names, fill_value=0.0)
     plots_a = after.plots.set_index("plot_id").loc[paired]
     plots_b = before.plots.set_index("plot_id").loc[paired]
     days = (plots_a["survey_date"] - plots_b["survey_date"]).dt.days.to_numpy(np.float64)
@@ -94,8 +120,13 @@ def estimate_change(
             ],
         )
     years = days / DAYS_PER_YEAR
-    stock_b, _ = _pool_sums(methodology, comp_b, p)
-    stock_a, flow_a = _pool_sums(methodology, comp_a, p)
+    pools_b = _pools(methodology, own_b, p)
+    pools_a = _pools(methodology, own_a, p)
+    stocks, left_out = _comparable_stocks(methodology, set(pools_b), set(pools_a))
+    zero = np.zeros(len(paired))
+    stock_b = sum((pools_b.get(n, zero) for n in stocks), start=zero)
+    stock_a = sum((pools_a.get(n, zero) for n in stocks), start=zero)
+    flow_a = _flow_sum(methodology, pools_a, len(paired))
     change = (stock_a - stock_b) / years
     net = change * CO2_PER_C + flow_a
 
@@ -127,7 +158,8 @@ def estimate_change(
         warnings.append(
             f"{int(moved.sum())} plot(s) changed stratum; the later survey's stratum is used"
         )
-    warnings += methodology.compare(before, after)
+    warnings += left_out
+    warnings += methodology.compare(before, after, p)
 
     change_est = stratified_estimate(change, codes, snames, areas, conf)
     net_est = stratified_estimate(net, codes, snames, areas, conf)
@@ -166,6 +198,7 @@ def estimate_change(
         diff / years[:, np.newaxis],
         comp_a.to_numpy(np.float64),
         names,
+        stocks,
         codes,
         areas,
         p,
@@ -214,6 +247,7 @@ def _monte_carlo(
     change_comps: FloatArray,
     after_comps: FloatArray,
     names: list[str],
+    stocks: list[str],
     codes: npt.NDArray[np.intp],
     areas: FloatArray,
     p: ParamValues,
@@ -233,7 +267,7 @@ def _monte_carlo(
     later = methodology.pool_values({n: means[:, :, k + i] for i, n in enumerate(names)}, values)
     net = np.zeros(draws)
     for name, v in delta.items():
-        if methodology.pool(name).kind == "stock":
+        if name in stocks:
             net += np.broadcast_to(v, (draws, areas.size)) @ areas * CO2_PER_C
     for name, v in later.items():
         kind = methodology.pool(name).kind
