@@ -155,6 +155,8 @@ class Methodology(ABC):
     """Pools the methodology can account for."""
     excluded_pools: ClassVar[Mapping[str, str]] = {}
     """Pools the methodology never counts → why (e.g. litter: conservative to ignore)."""
+    change_unsupported: ClassVar[str] = ""
+    """Why two surveys of this methodology must not be differenced (empty: they may be)."""
 
     @property
     def directory(self) -> Path:

@@ -128,7 +128,7 @@ class MonteCarloResult:
         """(high − low)/2 as a fraction of ``|mean|``."""
         return (self.high - self.low) / 2.0 / abs(self.mean) if self.mean else math.inf
 
-    def to_dict(self) -> dict[str, float | int]:
+    def to_dict(self) -> dict[str, float | int | None]:
         """JSON-ready mapping."""
         return {
             "mean": self.mean,
@@ -136,7 +136,9 @@ class MonteCarloResult:
             "sd": self.sd,
             "ci_low": self.low,
             "ci_high": self.high,
-            "ci_relative": self.relative_half_width,
+            "ci_relative": (
+                self.relative_half_width if math.isfinite(self.relative_half_width) else None
+            ),
             "draws": self.draws,
             "seed": self.seed,
             "confidence": self.confidence,

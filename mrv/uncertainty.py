@@ -58,8 +58,11 @@ class Deduction:
     """Whether the rule was read in its primary text."""
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping."""
-        return asdict(self)
+        """JSON-ready mapping (an undefined relative half-width, at value 0, becomes None)."""
+        out = asdict(self)
+        if not math.isfinite(self.relative_half_width):
+            out["relative_half_width"] = None
+        return out
 
 
 def deduct(

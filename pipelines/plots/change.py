@@ -89,6 +89,11 @@ def estimate_change(
     settings: Settings,
 ) -> dict[str, Any]:
     """Stock change per year and net removals between two surveys (JSON-ready mapping)."""
+    if methodology.change_unsupported:
+        raise InputError(
+            f"{methodology.id} does not support a two-survey change: "
+            f"{methodology.change_unsupported}"
+        )
     conf = settings.confidence
     ids_b, ids_a = before.plot_ids, after.plot_ids
     paired = ids_a[ids_a.isin(ids_b)]

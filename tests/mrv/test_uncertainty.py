@@ -43,3 +43,12 @@ def test_none_and_errors() -> None:
         deduct(100.0, -1.0)
     # a deduction never exceeds the value
     assert deduct(100.0, 500.0, rule="ccer-conservative").conservative_value == 0.0
+
+
+def test_zero_value_has_no_relative_precision_but_serialises() -> None:
+    import json
+
+    d = deduct(0.0, 5.0, rule="ccer-conservative")
+    assert d.deduction == 0.0
+    assert d.conservative_value == 0.0
+    assert json.loads(json.dumps(d.to_dict(), allow_nan=False))["relative_half_width"] is None
