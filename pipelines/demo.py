@@ -49,6 +49,7 @@ def demo(
             "net_tco2e_per_yr": (
                 result["annual"]["total"]["net_tco2e_per_yr"] if "annual" in result else None
             ),
+            "net_basis": "annual pools of one survey" if "annual" in result else None,
             "unconfirmed_parameters": len(result["unconfirmed_parameters"]),
             "output": str(path),
         }
@@ -58,6 +59,7 @@ def demo(
             change_path = out / f"{methodology.id}-change.json"
             write_atomic(change_path, to_json(moved) + "\n")
             row["net_tco2e_per_yr"] = moved["total"]["net_tco2e_per_yr"]
+            row["net_basis"] = "change between two surveys"
             row["net_ci90_half_width_tco2e_per_yr"] = moved["total"]["ci90_half_width_tco2e_per_yr"]
             row["change_output"] = str(change_path)
         rows.append(row)
@@ -74,6 +76,7 @@ def demo(
         "±90 %",
         "conservative t CO2e",
         "net t CO2e/yr",
+        "net from",
         title="Bundled plot-survey examples",
     )
     for r in rows:
@@ -85,6 +88,7 @@ def demo(
             f"{r['ci90_relative'] * 100:.1f} %",
             f"{r['conservative_co2e_t']:,.0f}",
             "—" if r["net_tco2e_per_yr"] is None else f"{r['net_tco2e_per_yr']:,.1f}",
+            r["net_basis"] or "—",
         )
     console = Console(highlight=False, soft_wrap=True, width=132)
     console.print(table)
