@@ -152,7 +152,8 @@ _CORE_COLUMNS = (
         "bulk_density_g_cm3",
         "float",
         "g/cm³",
-        "Bulk density of the fine earth (< 2 mm) of the layer.",
+        "Oven-dry mass of the whole sample (fine earth and gravel) per core volume; the same "
+        "definition as farmland-soc.",
         minimum=0.1,
         maximum=2.65,
         warn_below=0.6,
@@ -173,8 +174,8 @@ _CORE_COLUMNS = (
     Column(
         "coarse_fraction",
         "float",
-        "m³/m³",
-        "Volume fraction of rock fragments > 2 mm (blank = 0).",
+        "g/g",
+        "Mass fraction of fragments > 2 mm (blank = 0); the same definition as farmland-soc.",
         required=False,
         nullable=True,
         minimum=0.0,
