@@ -102,25 +102,31 @@ class Survey:
         self,
         table: str,
         mask: npt.NDArray[np.bool_] | pd.Series,
-        reason: str,
+        reason: str | Sequence[str],
         column: str | None = None,
         severity: str = "error",
+        frame: pd.DataFrame | None = None,
     ) -> list[Problem]:
-        """One :class:`Problem` per row of ``table`` selected by ``mask``."""
-        frame = self.tables[table]
-        rows = frame.loc[np.asarray(mask, dtype=bool), "_row"].to_numpy()
+        """One :class:`Problem` per row of ``table`` selected by ``mask``.
+
+        ``reason`` is one text for all rows or one per selected row; ``frame`` is a re-ordered
+        copy of the table (with its ``_row`` column) that ``mask`` refers to, if not the table.
+        """
+        rows_frame = self.tables[table] if frame is None else frame
+        rows = rows_frame.loc[np.asarray(mask, dtype=bool), "_row"].to_numpy()
+        texts = [reason] * len(rows) if isinstance(reason, str) else list(reason)
         vec = self.vector.get(table, False)
         file = self.files.get(table, table)
         return [
             Problem(
-                reason=reason,
+                reason=why,
                 file=file,
                 row=None if vec else int(r),
                 feature=str(int(r)) if vec else None,
                 column=column,
                 severity=severity,
             )
-            for r in rows
+            for r, why in zip(rows, texts, strict=True)
         ]
 
 

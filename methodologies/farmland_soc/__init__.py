@@ -20,7 +20,8 @@ from methodologies.farmland_soc.equations import (
     tier1_change_tc_per_ha_yr,
     tier1_soc_t_per_ha,
 )
-from methodologies.farmland_soc.methodology import FarmlandSoc, soc_by_plot
+from methodologies.farmland_soc.methodology import FarmlandSoc
+from methodologies.farmland_soc.soil import soc_by_plot
 
 METHODOLOGY = FarmlandSoc()
 

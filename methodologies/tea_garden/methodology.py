@@ -11,7 +11,7 @@ import pandas as pd
 
 from methodologies.base import Methodology, PlotComponents, Pool, Survey
 from methodologies.parameters import Num, ParamValues
-from methodologies.schema import Column, SurveySchema, TableSchema, plots_table, strata_table
+from methodologies.schema import SurveySchema, TableSchema, plots_table, strata_table
 from methodologies.tea_garden.equations import (
     MATURE_MODEL_MAX_AGE_YR,
     belowground_biomass_t_per_ha,
@@ -21,206 +21,17 @@ from methodologies.tea_garden.equations import (
     n2o_indirect_tco2e_per_ha_yr,
     subplot_dry_mass_kg,
 )
+from methodologies.tea_garden.tables import (
+    BUSH_COLUMNS,
+    CORE_COLUMNS,
+    FERTILISER_COLUMNS,
+    LITTER_COLUMNS,
+    STAND_AGE,
+)
 from mrv.errors import Problem
 from mrv.gwp import gwp100
 
 FloatArray = npt.NDArray[np.float64]
-
-_PLOT_ID = Column("plot_id", "str", description="Plot of the row.", aliases=("样地号", "样地编号"))
-
-_STAND_AGE = Column(
-    "stand_age_yr",
-    "float",
-    "yr",
-    "Years since the tea was planted (young-tea model below belowground.young_below_age_yr).",
-    minimum=0.0,
-    maximum=200.0,
-    aliases=("stand_age", "age_yr", "茶龄", "树龄", "茶龄_年"),
-)
-
-_BUSH_COLUMNS = (
-    _PLOT_ID,
-    Column(
-        "subplot_id",
-        "str",
-        description="Subplot label within the plot (information only).",
-        required=False,
-        nullable=True,
-        aliases=("subplot", "小样方", "小样方号"),
-    ),
-    Column(
-        "subplot_area_m2",
-        "float",
-        "m²",
-        "Ground area the harvested subplot represents: row length × row spacing (alley included).",
-        minimum=0.05,
-        maximum=100.0,
-        warn_below=0.5,
-        warn_above=10.0,
-        aliases=("subplot_area", "样方面积", "小样方面积"),
-    ),
-    Column(
-        "aboveground_dry_mass_kg",
-        "float",
-        "kg",
-        "Oven-dry mass of all bush material above the soil surface cut in the subplot.",
-        required=False,
-        nullable=True,
-        minimum=0.0,
-        maximum=500.0,
-        aliases=("dry_mass_kg", "地上干重", "地上部干重_kg"),
-    ),
-    Column(
-        "aboveground_fresh_mass_kg",
-        "float",
-        "kg",
-        "Fresh mass of the cut bush material (used with dry_matter_fraction if no dry mass).",
-        required=False,
-        nullable=True,
-        minimum=0.0,
-        maximum=1_000.0,
-        aliases=("fresh_mass_kg", "地上鲜重", "地上部鲜重_kg"),
-    ),
-    Column(
-        "dry_matter_fraction",
-        "float",
-        "kg/kg",
-        "Oven-dry / fresh mass of a subsample of the cut material.",
-        required=False,
-        nullable=True,
-        minimum=0.05,
-        maximum=1.0,
-        warn_below=0.3,
-        warn_above=0.7,
-        aliases=("dmf", "干物质率", "干鲜比"),
-    ),
-)
-
-_LITTER_COLUMNS = (
-    _PLOT_ID,
-    Column(
-        "frame_area_m2",
-        "float",
-        "m²",
-        "Ground area of the litter frame.",
-        minimum=0.01,
-        maximum=100.0,
-        warn_below=0.1,
-        warn_above=10.0,
-        aliases=("frame_area", "样框面积"),
-    ),
-    Column(
-        "dry_mass_kg",
-        "float",
-        "kg",
-        "Oven-dry mass of the litter (pruning residues, fallen leaves) collected in the frame.",
-        minimum=0.0,
-        maximum=100.0,
-        aliases=("litter_dry_mass_kg", "凋落物干重", "枯落物干重_kg"),
-    ),
-)
-
-_CORE_COLUMNS = (
-    _PLOT_ID,
-    Column(
-        "core_id",
-        "str",
-        description="Core (sampling point) within the plot; without it a plot has one core.",
-        required=False,
-        nullable=True,
-        aliases=("core", "采样点", "土芯号"),
-    ),
-    Column(
-        "depth_top_cm",
-        "float",
-        "cm",
-        "Upper boundary of the layer (0 = mineral soil surface).",
-        minimum=0.0,
-        maximum=300.0,
-        aliases=("top_cm", "上界_cm", "土层上界"),
-    ),
-    Column(
-        "depth_bottom_cm",
-        "float",
-        "cm",
-        "Lower boundary of the layer.",
-        minimum=0.5,
-        maximum=300.0,
-        aliases=("bottom_cm", "下界_cm", "土层下界"),
-    ),
-    Column(
-        "bulk_density_g_cm3",
-        "float",
-        "g/cm³",
-        "Oven-dry mass of the whole sample (fine earth and gravel) per core volume; the same "
-        "definition as farmland-soc.",
-        minimum=0.1,
-        maximum=2.65,
-        warn_below=0.6,
-        warn_above=1.8,
-        aliases=("bd_g_cm3", "bulk_density", "容重", "容重_g_cm3"),
-    ),
-    Column(
-        "soc_g_per_kg",
-        "float",
-        "g C/kg",
-        "Soil organic CARBON of the fine earth (not organic matter: SOC ≈ SOM / 1.724).",
-        minimum=0.0,
-        maximum=600.0,
-        warn_below=2.0,
-        warn_above=60.0,
-        aliases=("soc_g_kg", "soc", "有机碳", "有机碳_g_kg"),
-    ),
-    Column(
-        "coarse_fraction",
-        "float",
-        "g/g",
-        "Mass fraction of fragments > 2 mm (blank = 0); the same definition as farmland-soc.",
-        required=False,
-        nullable=True,
-        minimum=0.0,
-        maximum=0.95,
-        warn_above=0.5,
-        aliases=("gravel_fraction", "砾石含量"),
-    ),
-)
-
-_FERTILISER_COLUMNS = (
-    _PLOT_ID,
-    Column(
-        "n_kg_per_ha",
-        "float",
-        "kg N/ha",
-        "Nitrogen applied in this application (N content × product rate).",
-        minimum=0.0,
-        maximum=2_000.0,
-        warn_above=600.0,
-        aliases=("n_applied_kg_per_ha", "施氮量", "纯氮_kg_ha"),
-    ),
-    Column(
-        "n_source",
-        "str",
-        description="synthetic (urea, compound fertiliser …) or organic (cake, manure, compost).",
-        choices=("synthetic", "organic"),
-        aliases=("source", "fertiliser_type", "肥料类型"),
-    ),
-    Column(
-        "application_date",
-        "date",
-        description="Date of the application (information only).",
-        required=False,
-        nullable=True,
-        aliases=("date_applied", "施肥日期"),
-    ),
-    Column(
-        "product",
-        "str",
-        description="Product name (information only).",
-        required=False,
-        nullable=True,
-        aliases=("肥料名称",),
-    ),
-)
 
 MAX_AGB_T_PER_HA = 80.0
 """Aboveground bush biomass above this is flagged (China tea biomass C 9.1-50.9 t C/ha, §4.3)."""
@@ -266,29 +77,29 @@ class TeaGarden(Methodology):
     )
     schema = SurveySchema(
         (
-            plots_table(_STAND_AGE),
+            plots_table(STAND_AGE),
             TableSchema(
                 "bushes",
                 "One row per harvested subplot: all bush material above ground cut and weighed.",
-                _BUSH_COLUMNS,
+                BUSH_COLUMNS,
             ),
             strata_table(),
             TableSchema(
                 "litter",
                 "One row per litter frame: litter layer (pruning residues, leaves) at survey time.",
-                _LITTER_COLUMNS,
+                LITTER_COLUMNS,
                 required=False,
             ),
             TableSchema(
                 "cores",
                 "One row per sampled soil layer of a core (0 to soc.depth_cm, no gaps).",
-                _CORE_COLUMNS,
+                CORE_COLUMNS,
                 required=False,
             ),
             TableSchema(
                 "fertiliser",
                 "One row per N application in the 12 months before the survey.",
-                _FERTILISER_COLUMNS,
+                FERTILISER_COLUMNS,
                 required=False,
             ),
         )

@@ -11,16 +11,18 @@ import pandas as pd
 
 from methodologies.base import Methodology, PlotComponents, Pool, Survey
 from methodologies.parameters import Num, ParamValues
-from methodologies.schema import Column, SurveySchema, TableSchema, plots_table, strata_table
+from methodologies.schema import SurveySchema, TableSchema, plots_table, strata_table
 from methodologies.wetland.equations import (
-    accretion_rate_t_c_per_ha_yr,
     annual_flux_t_per_ha_yr,
-    autochthonous_fraction,
-    layer_stock_t_c_per_ha,
-    oc_from_om_pct,
-    ols_slope,
-    om_from_oc_pct,
     plot_density_t_per_ha,
+)
+from methodologies.wetland.soil import SoilCores, numeric
+from methodologies.wetland.tables import (
+    CORES_COLUMNS,
+    FLUXES_COLUMNS,
+    GASES,
+    VEG_TYPES,
+    VEGETATION_COLUMNS,
 )
 from mrv.errors import Problem
 from mrv.gwp import GWP, gwp100
@@ -28,335 +30,11 @@ from mrv.units import KG_PER_T
 
 FloatArray = npt.NDArray[np.float64]
 
-VEG_TYPES = ("reed", "lotus", "sedge", "other")
-GASES = ("ch4", "n2o")
-DAYS_PER_YEAR_CALENDAR = 365.25
 LAKE_BURIAL_MAX_T_C_PER_HA_YR = 2.595
 """Highest organic-carbon burial of 64 Chinese lakes, 259.5 g C m⁻² yr⁻¹ (methodologies.md §2.5)."""
 FRAME_DENSITY_WARN_G_PER_M2 = 5_000.0
 """Clipped aboveground dry mass above 5 kg m⁻² is implausible for herbaceous marsh vegetation."""
 MIN_FLUX_CAMPAIGNS = 3
-
-_PLOT_ID = Column("plot_id", "str", description="Plot of the row.", aliases=("样地号", "样地编号"))
-
-_VEGETATION = (
-    _PLOT_ID,
-    Column(
-        "frame_id",
-        "str",
-        description="Harvest frame (quadrat) label within the plot.",
-        required=False,
-        nullable=True,
-        aliases=("样方号", "样方编号", "quadrat"),
-    ),
-    Column(
-        "veg_type",
-        "str",
-        description="Dominant vegetation of the frame.",
-        choices=VEG_TYPES,
-        aliases=("vegetation_type", "植被类型", "群落"),
-    ),
-    Column(
-        "frame_area_m2",
-        "float",
-        "m²",
-        "Area of the harvest frame.",
-        minimum=0.01,
-        maximum=100.0,
-        warn_below=0.25,
-        warn_above=4.0,
-        aliases=("样方面积", "样方面积_m2"),
-    ),
-    Column(
-        "aboveground_dry_g",
-        "float",
-        "g",
-        "Oven-dry mass of all living and standing dead plant material clipped at the soil "
-        "surface inside the frame (VM0033 §9.3.6).",
-        minimum=0.0,
-        aliases=("地上干重", "地上干重_g", "agb_g"),
-    ),
-    Column(
-        "belowground_dry_g",
-        "float",
-        "g",
-        "Oven-dry roots and rhizomes under the frame (to the coring depth); give it for all "
-        "frames or none.",
-        required=False,
-        nullable=True,
-        minimum=0.0,
-        aliases=("地下干重", "地下干重_g", "bgb_g"),
-    ),
-    Column(
-        "harvest_date",
-        "date",
-        description="Date of clipping (peak or minimum standing stock, VM0033 §9.3.6).",
-        required=False,
-        nullable=True,
-        aliases=("收获日期", "采样日期"),
-    ),
-)
-
-_CORES = (
-    _PLOT_ID,
-    Column(
-        "core_id",
-        "str",
-        description="Core label; layers of one core share it (replicate cores per round).",
-        required=False,
-        nullable=True,
-        aliases=("土芯号", "柱样号"),
-    ),
-    Column(
-        "method",
-        "str",
-        description="accretion: material above a marker horizon / dated layer; stock: layers "
-        "of a core in one of repeated stock surveys.",
-        choices=("accretion", "stock"),
-        aliases=("方法", "测定方法"),
-    ),
-    Column(
-        "accretion_cm_per_yr",
-        "float",
-        "cm/yr",
-        "Vertical accretion above the reference plane per year (accretion rows).",
-        required=False,
-        nullable=True,
-        minimum=0.0,
-        maximum=10.0,
-        warn_below=0.02,
-        warn_above=2.0,
-        aliases=("沉积速率", "沉积速率_cm_a"),
-    ),
-    Column(
-        "reference_age_yr",
-        "float",
-        "yr",
-        "Age of the reference plane: years since the feldspar marker was laid, or age of the "
-        "dated layer (¹³⁷Cs 1963 peak, ²¹⁰Pb) (accretion rows).",
-        required=False,
-        nullable=True,
-        minimum=0.0,
-        maximum=200.0,
-        aliases=("标志层年限", "标志层年龄"),
-    ),
-    Column(
-        "survey_round",
-        "int",
-        description="Stock survey round (1, 2, …) (stock rows).",
-        required=False,
-        nullable=True,
-        minimum=1,
-        maximum=100,
-        aliases=("调查轮次", "轮次"),
-    ),
-    Column(
-        "sample_date",
-        "date",
-        description="Date the core was taken (required for stock rows).",
-        required=False,
-        nullable=True,
-        aliases=("采样日期",),
-    ),
-    Column(
-        "top_cm",
-        "float",
-        "cm",
-        "Upper depth of the layer (stock rows).",
-        required=False,
-        nullable=True,
-        minimum=0.0,
-        maximum=300.0,
-        aliases=("上界深度", "上界_cm"),
-    ),
-    Column(
-        "bottom_cm",
-        "float",
-        "cm",
-        "Lower depth of the layer (stock rows).",
-        required=False,
-        nullable=True,
-        minimum=0.0,
-        maximum=300.0,
-        warn_above=100.0,
-        aliases=("下界深度", "下界_cm"),
-    ),
-    Column(
-        "bulk_density_g_cm3",
-        "float",
-        "g/cm³",
-        "Dry bulk density of the accreted material or layer.",
-        minimum=0.01,
-        maximum=2.65,
-        warn_below=0.1,
-        warn_above=1.8,
-        aliases=("容重", "容重_g_cm3", "bd"),
-    ),
-    Column(
-        "organic_carbon_pct",
-        "float",
-        "%",
-        "Organic carbon, mass %, carbonates removed (dry combustion or Walkley-Black).",
-        required=False,
-        nullable=True,
-        minimum=0.0,
-        maximum=60.0,
-        warn_above=12.0,
-        aliases=("有机碳", "有机碳_%", "soc_pct", "oc_pct"),
-    ),
-    Column(
-        "organic_matter_pct",
-        "float",
-        "%",
-        "Organic matter by loss on ignition, mass % (used when organic_carbon_pct is empty).",
-        required=False,
-        nullable=True,
-        minimum=0.0,
-        maximum=100.0,
-        warn_above=20.0,
-        aliases=("有机质", "有机质_%", "loi_pct", "om_pct"),
-    ),
-)
-
-_FLUXES = (
-    _PLOT_ID,
-    Column("gas", "str", description="Measured gas.", choices=GASES, aliases=("气体",)),
-    Column(
-        "flux_mg_m2_d",
-        "float",
-        "mg gas m⁻² d⁻¹",
-        "Mean daily flux of one campaign (mass of CH4 or N2O, not of C or N); positive = "
-        "emission. Hourly chamber fluxes × 24.",
-        minimum=-1_000.0,
-        maximum=20_000.0,
-        warn_below=-20.0,
-        warn_above=2_000.0,
-        aliases=("通量", "通量_mg_m2_d"),
-    ),
-    Column(
-        "campaign_date",
-        "date",
-        description="Date of the campaign.",
-        required=False,
-        nullable=True,
-        aliases=("观测日期",),
-    ),
-)
-
-
-def _num(frame: pd.DataFrame, name: str) -> FloatArray:
-    """A numeric column as floats (NaN when blank or when the optional column is absent)."""
-    if name not in frame.columns:
-        return np.full(len(frame), np.nan)
-    return np.asarray(pd.to_numeric(frame[name], errors="coerce"), dtype=np.float64)
-
-
-def _years(frame: pd.DataFrame, name: str) -> FloatArray:
-    """A date column as decimal years since 1970 (NaN when blank or absent)."""
-    if name not in frame.columns:
-        return np.full(len(frame), np.nan)
-    dates = pd.to_datetime(frame[name], errors="coerce")
-    days = (dates - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=np.float64, na_value=np.nan)
-    return np.asarray(days / DAYS_PER_YEAR_CALENDAR, dtype=np.float64)
-
-
-def _text(frame: pd.DataFrame, name: str) -> npt.NDArray[np.object_]:
-    if name not in frame.columns:
-        return np.full(len(frame), "", dtype=object)
-    return np.asarray(frame[name].fillna("").astype(str).to_numpy(), dtype=object)
-
-
-def _carbon_and_matter(cores: pd.DataFrame, p: ParamValues) -> tuple[FloatArray, FloatArray]:
-    """Organic carbon % and organic matter % per core row (measured, else converted: W4/W5)."""
-    a, b = p.scalar("om_to_oc.linear"), p.scalar("om_to_oc.quadratic")
-    oc_meas = _num(cores, "organic_carbon_pct")
-    om_meas = _num(cores, "organic_matter_pct")
-    oc = np.where(np.isfinite(oc_meas), oc_meas, oc_from_om_pct(np.nan_to_num(om_meas), a, b))
-    om = np.where(np.isfinite(om_meas), om_meas, om_from_oc_pct(np.nan_to_num(oc_meas), a, b))
-    return np.asarray(oc, dtype=np.float64), np.asarray(om, dtype=np.float64)
-
-
-class _Soil:
-    """Per-row and per-plot soil quantities shared by :meth:`Wetland.check` and the components."""
-
-    def __init__(self, survey: Survey, p: ParamValues) -> None:
-        cores = survey["cores"]
-        self.n_plots = len(survey.plots)
-        self.codes = survey.plot_codes("cores")
-        self.method = np.asarray(cores["method"].to_numpy(), dtype=object)
-        self.accretion = self.method == "accretion"
-        self.stock = self.method == "stock"
-        self.oc, self.om = _carbon_and_matter(cores, p)
-        self.converted = ~np.isfinite(_num(cores, "organic_carbon_pct"))
-        self.bd = _num(cores, "bulk_density_g_cm3")
-        self.rate = _num(cores, "accretion_cm_per_yr")
-        self.ref_age = _num(cores, "reference_age_yr")
-        self.round = _num(cores, "survey_round")
-        self.t_yr = _years(cores, "sample_date")
-        self.top = _num(cores, "top_cm")
-        self.bottom = _num(cores, "bottom_cm")
-        self.core = _text(cores, "core_id")
-        if p.flag("deduct_allochthonous_carbon"):
-            self.share = autochthonous_fraction(
-                self.oc,
-                self.om,
-                p.scalar("om_deposited_sediment_pct"),
-                p.scalar("om_to_oc.linear"),
-                p.scalar("om_to_oc.quadratic"),
-            )
-        else:
-            self.share = np.ones(len(cores))
-        plot_has = np.zeros((self.n_plots, 2), dtype=bool)
-        plot_has[self.codes[self.accretion], 0] = True
-        plot_has[self.codes[self.stock], 1] = True
-        self.plot_accretion = plot_has[:, 0]
-        self.plot_stock = plot_has[:, 1]
-
-    def stock_layers(self) -> pd.DataFrame:
-        """Stock rows with plot code, round, core key, time, layer stock and autochthonous share."""
-        m = self.stock
-        return pd.DataFrame(
-            {
-                "plot": self.codes[m],
-                "round": self.round[m],
-                "core": self.core[m],
-                "t": self.t_yr[m],
-                "top": self.top[m],
-                "bottom": self.bottom[m],
-                "c": layer_stock_t_c_per_ha(self.oc[m], self.bd[m], self.bottom[m] - self.top[m]),
-                "share": self.share[m],
-                "row": np.flatnonzero(m),
-            }
-        )
-
-    def per_plot(self) -> tuple[FloatArray, FloatArray]:
-        """Gross and autochthonous soil carbon accumulation per plot (t C/ha/yr), W2/W6/W7."""
-        n = self.n_plots
-        m = self.accretion
-        rate = accretion_rate_t_c_per_ha_yr(self.rate[m], self.bd[m], self.oc[m])
-        count = np.bincount(self.codes[m], minlength=n).astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gross_acc = np.bincount(self.codes[m], weights=rate, minlength=n) / count
-            aut_acc = np.bincount(self.codes[m], weights=rate * self.share[m], minlength=n) / count
-        gross = np.where(self.plot_accretion, gross_acc, 0.0)
-        aut = np.where(self.plot_accretion, aut_acc, 0.0)
-        if self.stock.any():
-            layers = self.stock_layers()
-            per_core = layers.groupby(["plot", "round", "core"], sort=False).agg(
-                c=("c", "sum"), t=("t", "mean")
-            )
-            per_round = per_core.groupby(level=["plot", "round"], sort=False).mean().reset_index()
-            slope = ols_slope(per_round["plot"], per_round["t"], per_round["c"], n)
-            first = layers.groupby(["plot", "round", "core"], sort=False)["top"].transform("min")
-            last = layers.groupby("plot", sort=False)["round"].transform("max")
-            surface = layers[(layers["top"] == first) & (layers["round"] == last)]
-            share = (
-                surface.groupby("plot")["share"].mean().reindex(range(n), fill_value=1.0).to_numpy()
-            )
-            change = np.where(self.plot_stock, np.nan_to_num(slope), 0.0)
-            gross = gross + change
-            aut = aut + np.where(change > 0, change * share, change)
-        return np.asarray(gross, dtype=np.float64), np.asarray(aut, dtype=np.float64)
 
 
 class Wetland(Methodology):
@@ -381,18 +59,18 @@ class Wetland(Methodology):
             TableSchema(
                 "cores",
                 "Soil: one row per accretion core, or per layer of a core in a stock survey round.",
-                _CORES,
+                CORES_COLUMNS,
             ),
             TableSchema(
                 "vegetation",
                 "Harvest frames: one row per clipped frame (quadrat).",
-                _VEGETATION,
+                VEGETATION_COLUMNS,
                 required=False,
             ),
             TableSchema(
                 "fluxes",
                 "Chamber or eddy-covariance CH4/N2O: one row per plot, gas and campaign.",
-                _FLUXES,
+                FLUXES_COLUMNS,
                 required=False,
             ),
             strata_table(),
@@ -452,10 +130,10 @@ class Wetland(Methodology):
 
     def _check_cores(self, survey: Survey, p: ParamValues) -> list[Problem]:
         cores = survey["cores"]
-        s = _Soil(survey, p)
+        s = SoilCores(survey, p)
         acc, stk = s.accretion, s.stock
-        no_carbon = ~np.isfinite(_num(cores, "organic_carbon_pct")) & ~np.isfinite(
-            _num(cores, "organic_matter_pct")
+        no_carbon = ~np.isfinite(numeric(cores, "organic_carbon_pct")) & ~np.isfinite(
+            numeric(cores, "organic_matter_pct")
         )
         out = survey.problems(
             "cores",
@@ -507,7 +185,7 @@ class Wetland(Methodology):
         return out + self._check_stock_layers(survey, s, min_age)
 
     @staticmethod
-    def _check_stock_layers(survey: Survey, s: _Soil, min_age: float) -> list[Problem]:
+    def _check_stock_layers(survey: Survey, s: SoilCores, min_age: float) -> list[Problem]:
         layers = s.stock_layers()
         n_rows = len(survey["cores"])
 
@@ -578,7 +256,7 @@ class Wetland(Methodology):
     @staticmethod
     def _check_vegetation(survey: Survey) -> list[Problem]:
         veg = survey["vegetation"]
-        bgb = _num(veg, "belowground_dry_g")
+        bgb = numeric(veg, "belowground_dry_g")
         given = np.isfinite(bgb)
         problems: list[Problem] = []
         if given.any() and not given.all():
@@ -589,7 +267,7 @@ class Wetland(Methodology):
                 "(a missing value is not a zero)",
                 "belowground_dry_g",
             )
-        density = _num(veg, "aboveground_dry_g") / _num(veg, "frame_area_m2")
+        density = numeric(veg, "aboveground_dry_g") / numeric(veg, "frame_area_m2")
         problems += survey.problems(
             "vegetation",
             density > FRAME_DENSITY_WARN_G_PER_M2,
@@ -600,7 +278,7 @@ class Wetland(Methodology):
         )
         frame_area = np.bincount(
             survey.plot_codes("vegetation"),
-            weights=_num(veg, "frame_area_m2"),
+            weights=numeric(veg, "frame_area_m2"),
             minlength=len(survey.plots),
         )
         problems += survey.problems(
@@ -638,7 +316,7 @@ class Wetland(Methodology):
         else:
             omitted["vegetation_aboveground"] = "no vegetation table supplied"
             omitted["vegetation_belowground"] = "no vegetation table supplied"
-        soil = _Soil(survey, p)
+        soil = SoilCores(survey, p)
         gross, autoch = soil.per_plot()
         frame["soil_c_gross_t_c_per_ha_yr"] = gross
         frame["soil_c_autochthonous_t_c_per_ha_yr"] = autoch
@@ -690,8 +368,8 @@ class Wetland(Methodology):
         veg = survey["vegetation"]
         n = len(survey.plots)
         codes = survey.plot_codes("vegetation")
-        area = np.bincount(codes, weights=_num(veg, "frame_area_m2"), minlength=n)
-        agb = _num(veg, "aboveground_dry_g")
+        area = np.bincount(codes, weights=numeric(veg, "frame_area_m2"), minlength=n)
+        agb = numeric(veg, "aboveground_dry_g")
         kinds = veg["veg_type"].to_numpy()
         present = [t for t in VEG_TYPES if (kinds == t).any()]
         for t in present:
@@ -703,7 +381,7 @@ class Wetland(Methodology):
                 f"{int(bare.sum())} plot(s) without harvest frames count as 0 vegetation (open "
                 f"water or not sampled): {', '.join(map(str, survey.plot_ids[bare]))}"
             )
-        bgb = _num(veg, "belowground_dry_g")
+        bgb = numeric(veg, "belowground_dry_g")
         if np.isfinite(bgb).any():
             frame["bgb_t_dm_per_ha"] = plot_density_t_per_ha(bgb, codes, area)
             if p.flag("belowground_from_root_to_shoot"):
@@ -740,7 +418,7 @@ class Wetland(Methodology):
                 m = (fl["gas"] == gas).to_numpy()
                 codes = survey.plot_codes("fluxes")[m]
                 count = np.bincount(codes, minlength=n)
-                total = np.bincount(codes, weights=_num(fl, "flux_mg_m2_d")[m], minlength=n)
+                total = np.bincount(codes, weights=numeric(fl, "flux_mg_m2_d")[m], minlength=n)
                 measured = count > 0
                 if measured.any():
                     with np.errstate(divide="ignore", invalid="ignore"):
