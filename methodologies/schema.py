@@ -78,6 +78,14 @@ PLOT_ID = Column(
     aliases=("plot", "样地号", "样地编号", "样地"),
 )
 
+PLOT_REF = Column(
+    "plot_id",
+    "str",
+    description="Plot the row belongs to (an id of the plots table).",
+    aliases=("plot", "样地号", "样地编号", "样地"),
+)
+"""The ``plot_id`` column of every measurement table (culms, trees, cores …)."""
+
 PLOT_COLUMNS: tuple[Column, ...] = (
     PLOT_ID,
     Column("stratum", "str", description="Stratum the plot belongs to.", aliases=("层", "分层")),

@@ -11,11 +11,18 @@ import pandas as pd
 from methodologies.bamboo_moso.equations import biomass_t_per_ha, culm_biomass_kg
 from methodologies.base import Methodology, PlotComponents, Pool, Survey
 from methodologies.parameters import Num, ParamValues
-from methodologies.schema import Column, SurveySchema, TableSchema, plots_table, strata_table
+from methodologies.schema import (
+    PLOT_REF,
+    Column,
+    SurveySchema,
+    TableSchema,
+    plots_table,
+    strata_table,
+)
 from mrv.errors import Problem
 
 _CULM_COLUMNS = (
-    Column("plot_id", "str", description="Plot of the culm.", aliases=("样地号", "样地编号")),
+    PLOT_REF,
     Column(
         "dbh_cm",
         "float",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from methodologies.schema import Column
+from methodologies.schema import PLOT_REF, Column
 
 LAND_USES = ("upland", "paddy", "perennial", "set_aside")
 TILLAGE = ("full", "reduced", "no_till")
@@ -100,7 +100,7 @@ def _choice(
 
 
 CORE_COLUMNS = (
-    Column("plot_id", "str", description="Plot of the core.", aliases=("样地号", "样地编号")),
+    PLOT_REF,
     Column(
         "core_id",
         "str",

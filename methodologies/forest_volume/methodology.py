@@ -17,7 +17,14 @@ from methodologies.forest_volume.equations import (
     per_ha_by_group,
 )
 from methodologies.parameters import Num, ParamValues
-from methodologies.schema import Column, SurveySchema, TableSchema, plots_table, strata_table
+from methodologies.schema import (
+    PLOT_REF,
+    Column,
+    SurveySchema,
+    TableSchema,
+    plots_table,
+    strata_table,
+)
 from mrv.errors import Problem
 from mrv.units import M2_PER_HA
 
@@ -37,9 +44,7 @@ FORM_FACTOR_RANGE = (0.2, 0.9)
 MAX_STEMS_PER_HA = 5_000.0
 
 _TREE_COLUMNS = (
-    Column(
-        "plot_id", "str", description="Plot of the tree.", aliases=("plot", "样地号", "样地编号")
-    ),
+    PLOT_REF,
     Column(
         "species_group",
         "str",

@@ -3,9 +3,8 @@ fertiliser records."""
 
 from __future__ import annotations
 
-from methodologies.schema import Column
+from methodologies.schema import PLOT_REF, Column
 
-PLOT_ID = Column("plot_id", "str", description="Plot of the row.", aliases=("样地号", "样地编号"))
 
 STAND_AGE = Column(
     "stand_age_yr",
@@ -18,7 +17,7 @@ STAND_AGE = Column(
 )
 
 BUSH_COLUMNS = (
-    PLOT_ID,
+    PLOT_REF,
     Column(
         "subplot_id",
         "str",
@@ -76,7 +75,7 @@ BUSH_COLUMNS = (
 )
 
 LITTER_COLUMNS = (
-    PLOT_ID,
+    PLOT_REF,
     Column(
         "frame_area_m2",
         "float",
@@ -100,7 +99,7 @@ LITTER_COLUMNS = (
 )
 
 CORE_COLUMNS = (
-    PLOT_ID,
+    PLOT_REF,
     Column(
         "core_id",
         "str",
@@ -165,7 +164,7 @@ CORE_COLUMNS = (
 )
 
 FERTILISER_COLUMNS = (
-    PLOT_ID,
+    PLOT_REF,
     Column(
         "n_kg_per_ha",
         "float",

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from methodologies.schema import Column
+from methodologies.schema import PLOT_REF, Column
 
 VEG_TYPES = ("reed", "lotus", "sedge", "other")
 GASES = ("ch4", "n2o")
 
-PLOT_ID = Column("plot_id", "str", description="Plot of the row.", aliases=("样地号", "样地编号"))
 
 VEGETATION_COLUMNS = (
-    PLOT_ID,
+    PLOT_REF,
     Column(
         "frame_id",
         "str",
@@ -68,7 +67,7 @@ VEGETATION_COLUMNS = (
 )
 
 CORES_COLUMNS = (
-    PLOT_ID,
+    PLOT_REF,
     Column(
         "core_id",
         "str",
@@ -189,7 +188,7 @@ CORES_COLUMNS = (
 )
 
 FLUXES_COLUMNS = (
-    PLOT_ID,
+    PLOT_REF,
     Column("gas", "str", description="Measured gas.", choices=GASES, aliases=("气体",)),
     Column(
         "flux_mg_m2_d",
