@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from methodologies.schema import PLOT_REF, Column
 
-
 STAND_AGE = Column(
     "stand_age_yr",
     "float",
