@@ -86,6 +86,64 @@ PLOT_REF = Column(
 )
 """The ``plot_id`` column of every measurement table (culms, trees, cores …)."""
 
+SOIL_LAYER_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "depth_top_cm",
+        "float",
+        "cm",
+        "Top of the layer below the mineral soil surface (0 = surface).",
+        minimum=0.0,
+        maximum=300.0,
+        aliases=("top_cm", "上界深度", "上界_cm", "土层上界"),
+    ),
+    Column(
+        "depth_bottom_cm",
+        "float",
+        "cm",
+        "Bottom of the layer below the mineral soil surface.",
+        minimum=0.5,
+        maximum=300.0,
+        aliases=("bottom_cm", "下界深度", "下界_cm", "土层下界"),
+    ),
+    Column(
+        "bulk_density_g_cm3",
+        "float",
+        "g/cm³",
+        "Oven-dry mass of the whole sample (fine earth and gravel) per core volume.",
+        minimum=0.05,
+        maximum=2.65,
+        warn_below=0.6,
+        warn_above=1.8,
+        aliases=("bulk_density", "bd", "bd_g_cm3", "容重", "容重_g_cm3"),
+    ),
+    Column(
+        "soc_g_per_kg",
+        "float",
+        "g C/kg",
+        "Organic CARBON of the fine earth (< 2 mm) by dry combustion, or Walkley-Black corrected "
+        "to total organic carbon; not organic matter (SOC ≈ SOM / 1.724).",
+        minimum=0.0,
+        maximum=600.0,
+        warn_below=2.0,
+        warn_above=60.0,
+        aliases=("soc", "soc_g_kg", "有机碳", "有机碳_g_kg"),
+    ),
+    Column(
+        "coarse_fraction",
+        "float",
+        "g/g",
+        "Mass fraction of fragments > 2 mm (blank = 0).",
+        required=False,
+        nullable=True,
+        minimum=0.0,
+        maximum=0.95,
+        warn_above=0.5,
+        aliases=("gravel_fraction", "砾石含量"),
+    ),
+)
+"""Layer columns of a soil core, one convention for every methodology: the fine-earth mass of a
+layer is bulk_density × thickness × (1 − coarse_fraction)."""
+
 PLOT_COLUMNS: tuple[Column, ...] = (
     PLOT_ID,
     Column("stratum", "str", description="Stratum the plot belongs to.", aliases=("层", "分层")),

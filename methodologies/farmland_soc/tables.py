@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from methodologies.schema import PLOT_REF, Column
+from methodologies.schema import PLOT_REF, SOIL_LAYER_COLUMNS, Column
 
 LAND_USES = ("upland", "paddy", "perennial", "set_aside")
 TILLAGE = ("full", "reduced", "no_till")
@@ -121,59 +121,7 @@ CORE_COLUMNS = (
     Column(
         "sample_date", "date", description="Date the core was taken.", aliases=("date", "采样日期")
     ),
-    Column(
-        "depth_top_cm",
-        "float",
-        "cm",
-        "Top of the layer below the soil surface.",
-        minimum=0.0,
-        maximum=300.0,
-        aliases=("top_cm", "上界深度", "上界_cm"),
-    ),
-    Column(
-        "depth_bottom_cm",
-        "float",
-        "cm",
-        "Bottom of the layer below the soil surface.",
-        minimum=0.5,
-        maximum=300.0,
-        aliases=("bottom_cm", "下界深度", "下界_cm"),
-    ),
-    Column(
-        "bulk_density_g_cm3",
-        "float",
-        "g/cm³",
-        "Oven-dry mass of the whole sample (fine earth and gravel) per core volume.",
-        minimum=0.05,
-        maximum=2.65,
-        warn_below=0.7,
-        warn_above=1.8,
-        aliases=("bulk_density", "bd", "容重", "容重_g_cm3"),
-    ),
-    Column(
-        "soc_g_per_kg",
-        "float",
-        "g C/kg",
-        "Organic carbon of the fine earth (< 2 mm), dry "
-        "combustion or Walkley-Black corrected to total OC.",
-        minimum=0.0,
-        maximum=600.0,
-        warn_below=2.0,
-        warn_above=60.0,
-        aliases=("soc", "有机碳", "有机碳_g_kg"),
-    ),
-    Column(
-        "coarse_fraction",
-        "float",
-        "g/g",
-        "Mass fraction of fragments > 2 mm. Blank = 0.",
-        required=False,
-        nullable=True,
-        minimum=0.0,
-        maximum=0.95,
-        warn_above=0.5,
-        aliases=("gravel_fraction", "砾石含量"),
-    ),
+    *SOIL_LAYER_COLUMNS,
 )
 
 MANAGEMENT_COLUMNS = (

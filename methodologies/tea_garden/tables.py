@@ -3,7 +3,7 @@ fertiliser records."""
 
 from __future__ import annotations
 
-from methodologies.schema import PLOT_REF, Column
+from methodologies.schema import PLOT_REF, SOIL_LAYER_COLUMNS, Column
 
 STAND_AGE = Column(
     "stand_age_yr",
@@ -107,59 +107,7 @@ CORE_COLUMNS = (
         nullable=True,
         aliases=("core", "采样点", "土芯号"),
     ),
-    Column(
-        "depth_top_cm",
-        "float",
-        "cm",
-        "Upper boundary of the layer (0 = mineral soil surface).",
-        minimum=0.0,
-        maximum=300.0,
-        aliases=("top_cm", "上界_cm", "土层上界"),
-    ),
-    Column(
-        "depth_bottom_cm",
-        "float",
-        "cm",
-        "Lower boundary of the layer.",
-        minimum=0.5,
-        maximum=300.0,
-        aliases=("bottom_cm", "下界_cm", "土层下界"),
-    ),
-    Column(
-        "bulk_density_g_cm3",
-        "float",
-        "g/cm³",
-        "Oven-dry mass of the whole sample (fine earth and gravel) per core volume; the same "
-        "definition as farmland-soc.",
-        minimum=0.1,
-        maximum=2.65,
-        warn_below=0.6,
-        warn_above=1.8,
-        aliases=("bd_g_cm3", "bulk_density", "容重", "容重_g_cm3"),
-    ),
-    Column(
-        "soc_g_per_kg",
-        "float",
-        "g C/kg",
-        "Soil organic CARBON of the fine earth (not organic matter: SOC ≈ SOM / 1.724).",
-        minimum=0.0,
-        maximum=600.0,
-        warn_below=2.0,
-        warn_above=60.0,
-        aliases=("soc_g_kg", "soc", "有机碳", "有机碳_g_kg"),
-    ),
-    Column(
-        "coarse_fraction",
-        "float",
-        "g/g",
-        "Mass fraction of fragments > 2 mm (blank = 0); the same definition as farmland-soc.",
-        required=False,
-        nullable=True,
-        minimum=0.0,
-        maximum=0.95,
-        warn_above=0.5,
-        aliases=("gravel_fraction", "砾石含量"),
-    ),
+    *SOIL_LAYER_COLUMNS,
 )
 
 FERTILISER_COLUMNS = (
