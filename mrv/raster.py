@@ -14,6 +14,7 @@ import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -53,13 +54,13 @@ def write_cog(
     Returns the SHA-256 of the written file. ``band_names`` become band descriptions; ``tags``
     dataset metadata (e.g. methodology id, units).
     """
-    arr = data.data if hasattr(data, "dims") else data  # xarray → its numpy/dask array
+    arr: Any = data.data if hasattr(data, "dims") else data  # xarray → its numpy/dask array
     if getattr(arr, "ndim", 0) == 2:
-        arr = arr[np.newaxis]  # type: ignore[index]
+        arr = arr[np.newaxis]
     if getattr(arr, "ndim", 0) != 3:
         raise InputError(f"{path}: raster data must be 2-D or 3-D")
-    count, height, width = (int(v) for v in arr.shape)  # type: ignore[attr-defined]
-    out_dtype = np.dtype(dtype or arr.dtype)  # type: ignore[attr-defined]
+    count, height, width = (int(v) for v in arr.shape)
+    out_dtype = np.dtype(dtype or arr.dtype)
     path.parent.mkdir(parents=True, exist_ok=True)
     profile = {
         "driver": "GTiff", "width": width, "height": height, "count": count,
