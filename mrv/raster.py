@@ -39,7 +39,7 @@ def sha256_of(path: Path) -> str:
 
 def write_cog(
     path: Path,
-    data: object,
+    data: Any,
     *,
     crs: str,
     transform: Sequence[float],
