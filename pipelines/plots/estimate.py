@@ -161,7 +161,7 @@ def estimate_survey(
             "its primary text"
         )
     result["warnings"] = warnings
-    result["plots"] = _plots_block(survey, plots)
+    result["plots"] = _plots_block(survey, plots, stock)
     return result
 
 
@@ -373,13 +373,18 @@ def _monte_carlo(
     return block
 
 
-def _plots_block(survey: Survey, plots: pd.DataFrame) -> list[dict[str, Any]]:
+def _plots_block(survey: Survey, plots: pd.DataFrame, stock: FloatArray) -> list[dict[str, Any]]:
+    """Per-plot rows: id, stratum, WGS84 location, stock (t C/ha), components and pools."""
     frame = pd.DataFrame(
         {
             "plot_id": survey.plots["plot_id"].to_numpy(),
             "stratum": survey.plots["stratum"].to_numpy(),
         }
     )
+    if {"lon", "lat"} <= set(survey.plots.columns):
+        frame["lon"] = survey.plots["lon"].to_numpy(np.float64).round(8)
+        frame["lat"] = survey.plots["lat"].to_numpy(np.float64).round(8)
+    frame["stock_tc_per_ha"] = np.asarray(stock, dtype=np.float64).round(6)
     for col in plots.columns:
         key = col.removeprefix("pool:") + ("_per_ha" if col.startswith("pool:") else "")
         frame[key] = plots[col].to_numpy().round(6)

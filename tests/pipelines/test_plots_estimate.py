@@ -9,6 +9,7 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
+import prcoords
 import pytest
 from scipy import stats as st
 
@@ -168,7 +169,13 @@ def test_cli_estimate_json_and_out_file(cli, tmp_path: Path) -> None:
     } <= set(data["strata"][0])
     assert {"carbon_t", "co2e_t", "ci90_half_width_co2e_t", "ci90_relative"} <= set(data["total"])
     assert data["total"]["ci90_relative"] == pytest.approx(0.089446, abs=1e-6)
-    assert len(data["plots"]) == 30 and len(data["inputs"]) == 3
+    assert len(data["plots"]) == 30
+    on01 = data["plots"][0]
+    # plot locations are reported in WGS84: the file's GCJ-02 point converted (prcoords as reference)
+    assert on01["plot_id"] == "ON01"
+    wgs = prcoords.gcj_wgs_bored((30.461613, 119.621869))
+    assert (on01["lon"], on01["lat"]) == pytest.approx((wgs.lon, wgs.lat), abs=2e-5)
+    assert on01["stock_tc_per_ha"] == pytest.approx(32.544826, abs=1e-6) and len(data["inputs"]) == 3
     code, stdout, _ = cli(
         "plots",
         "estimate",
