@@ -171,11 +171,12 @@ def test_cli_estimate_json_and_out_file(cli, tmp_path: Path) -> None:
     assert data["total"]["ci90_relative"] == pytest.approx(0.089446, abs=1e-6)
     assert len(data["plots"]) == 30
     on01 = data["plots"][0]
-    # plot locations are reported in WGS84: the file's GCJ-02 point converted (prcoords as reference)
+    # plot locations are in WGS84: the file's GCJ-02 point converted (prcoords as reference)
     assert on01["plot_id"] == "ON01"
     wgs = prcoords.gcj_wgs_bored((30.461613, 119.621869))
     assert (on01["lon"], on01["lat"]) == pytest.approx((wgs.lon, wgs.lat), abs=2e-5)
-    assert on01["stock_tc_per_ha"] == pytest.approx(32.544826, abs=1e-6) and len(data["inputs"]) == 3
+    assert on01["stock_tc_per_ha"] == pytest.approx(32.544826, abs=1e-6)
+    assert len(data["inputs"]) == 3
     code, stdout, _ = cli(
         "plots",
         "estimate",
