@@ -35,3 +35,11 @@ class Settings(BaseSettings):
     uncertainty_rule: UncertaintyRule = Field(
         default="ccer-conservative", description="Uncertainty deduction rule (mrv.uncertainty)."
     )
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="dask.distributed scheduler address (tcp://host:8786); None = local threads.",
+    )
+    sh_client_id: str | None = Field(default=None, description="Sentinel Hub / CDSE client id.")
+    sh_client_secret: str | None = Field(
+        default=None, description="Sentinel Hub / CDSE client secret.", repr=False
+    )
