@@ -1,9 +1,9 @@
 """Raster output: Cloud-Optimized GeoTIFFs written block by block, with content hashes.
 
-Large arrays are streamed: dask blocks are computed one at a time into a tiled GeoTIFF, which GDAL's
-COG driver then copies into a COG (internal tiles, overviews, deflate). Memory is bounded by the
-block size, not the raster size. Files are written under a temporary name and renamed, so a
-failure leaves nothing half-written.
+Large arrays are streamed: a row of dask blocks at a time (of every output written together) is
+computed in parallel into tiled GeoTIFFs, which GDAL's COG driver then copies into COGs (internal
+tiles, overviews, deflate). Memory is bounded by one row of blocks, not the raster size. Files are
+written under a temporary name and renamed, so a failure leaves nothing half-written.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,6 @@ from rasterio.windows import Window
 
 from mrv.errors import InputError
 
-_WRITE_LOCK = threading.Lock()
-
 
 def sha256_of(path: Path) -> str:
     """Hex SHA-256 of a file."""
@@ -35,6 +33,21 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class CogSpec:
+    """One COG to write: where, what and how."""
+
+    path: Path
+    data: Any
+    """2-D ``(y, x)`` or 3-D ``(band, y, x)`` numpy, dask or xarray array."""
+    crs: str
+    transform: Sequence[float]
+    nodata: float | int | None = None
+    dtype: str | None = None
+    band_names: Sequence[str] = ()
+    tags: Mapping[str, str] | None = None
 
 
 def write_cog(
@@ -54,59 +67,101 @@ def write_cog(
     Returns the SHA-256 of the written file. ``band_names`` become band descriptions; ``tags``
     dataset metadata (e.g. methodology id, units).
     """
-    arr: Any = data.data if hasattr(data, "dims") else data  # xarray → its numpy/dask array
+    spec = CogSpec(path, data, crs, transform, nodata, dtype, band_names, tags)
+    return write_cogs([spec], blocksize=blocksize)[0]
+
+
+def write_cogs(specs: Sequence[CogSpec], *, blocksize: int = 512) -> list[str]:
+    """Write several COGs of the same grid, computing them together row of blocks by row.
+
+    Each ``dask.compute`` call evaluates one row of blocks of every output at once, so blocks run
+    in parallel and work the outputs share (e.g. a model evaluated once for a density and its
+    bounds) is done once. Memory is bounded by one row of blocks. Returns the SHA-256s.
+    """
+    arrays = [_as_3d(s) for s in specs]
+    shapes = {a.shape[1:] for a in arrays}
+    if len(shapes) != 1:
+        raise InputError(f"outputs written together must share one grid, got shapes {shapes}")
+    height, width = shapes.pop()
+    staged: list[tuple[CogSpec, Path, Path]] = []
+    try:
+        for spec in specs:
+            spec.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(
+                dir=spec.path.parent, prefix=f".{spec.path.name}.", suffix=".tif"
+            )
+            os.close(fd)
+            tmp = Path(tmp_name)
+            staged.append((spec, tmp, tmp.with_suffix(".stage.tif")))
+        datasets = [
+            rasterio.open(stage, "w", **_profile(spec, arr, blocksize))
+            for (spec, _, stage), arr in zip(staged, arrays, strict=True)
+        ]
+        try:
+            _stream_rows(arrays, datasets, height, width, blocksize)
+            for (spec, _, _), dst in zip(staged, datasets, strict=True):
+                for i, name in enumerate(spec.band_names, start=1):
+                    dst.set_band_description(i, name)
+                if spec.tags:
+                    dst.update_tags(**{k: str(v) for k, v in spec.tags.items()})
+        finally:
+            for dst in datasets:
+                dst.close()
+        digests = []
+        for spec, tmp, stage in staged:
+            rio_copy(
+                stage, tmp, driver="COG", compress="DEFLATE", blocksize=blocksize,
+                overview_resampling="nearest", bigtiff="IF_SAFER",
+            )  # fmt: skip
+            os.replace(tmp, spec.path)
+            digests.append(sha256_of(spec.path))
+        return digests
+    finally:
+        for _, tmp, stage in staged:
+            stage.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
+
+
+def _as_3d(spec: CogSpec) -> Any:
+    arr: Any = spec.data.data if hasattr(spec.data, "dims") else spec.data
     if getattr(arr, "ndim", 0) == 2:
         arr = arr[np.newaxis]
     if getattr(arr, "ndim", 0) != 3:
-        raise InputError(f"{path}: raster data must be 2-D or 3-D")
+        raise InputError(f"{spec.path}: raster data must be 2-D or 3-D")
+    return arr
+
+
+def _profile(spec: CogSpec, arr: Any, blocksize: int) -> dict[str, Any]:
     count, height, width = (int(v) for v in arr.shape)
-    out_dtype = np.dtype(dtype or arr.dtype)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    profile = {
+    return {
         "driver": "GTiff", "width": width, "height": height, "count": count,
-        "dtype": out_dtype.name, "crs": crs, "transform": Affine(*list(transform)[:6]),
-        "nodata": nodata, "tiled": True, "blockxsize": blocksize, "blockysize": blocksize,
-        "compress": "deflate", "BIGTIFF": "IF_SAFER",
+        "dtype": np.dtype(spec.dtype or arr.dtype).name, "crs": spec.crs,
+        "transform": Affine(*list(spec.transform)[:6]), "nodata": spec.nodata, "tiled": True,
+        "blockxsize": blocksize, "blockysize": blocksize, "compress": "deflate",
+        "BIGTIFF": "IF_SAFER",
     }  # fmt: skip
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tif")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    staged = tmp.with_suffix(".stage.tif")
-    try:
-        with rasterio.open(staged, "w", **profile) as dst:
-            _stream(arr, dst, out_dtype)
-            for i, name in enumerate(band_names, start=1):
-                dst.set_band_description(i, name)
-            if tags:
-                dst.update_tags(**{k: str(v) for k, v in tags.items()})
-        rio_copy(
-            staged, tmp, driver="COG", compress="DEFLATE", blocksize=blocksize,
-            overview_resampling="nearest", bigtiff="IF_SAFER",
-        )  # fmt: skip
-        os.replace(tmp, path)
-    finally:
-        staged.unlink(missing_ok=True)
-        tmp.unlink(missing_ok=True)
-    return sha256_of(path)
 
 
-def _stream(arr: object, dst: rasterio.io.DatasetWriter, dtype: np.dtype[np.generic]) -> None:
-    """Write ``arr`` into ``dst`` one dask block (or the whole numpy array) at a time."""
-    chunks = getattr(arr, "chunks", None)
-    if chunks is None or not hasattr(arr, "blocks"):
-        dst.write(np.asarray(arr).astype(dtype, copy=False))
-        return
+def _stream_rows(
+    arrays: Sequence[Any],
+    datasets: Sequence[rasterio.io.DatasetWriter],
+    height: int,
+    width: int,
+    blocksize: int,
+) -> None:
+    """Compute and write ``blocksize`` rows of every output per dask call."""
     import dask.array as da
+    from dask.base import compute
 
-    darr: da.Array = arr  # type: ignore[assignment]
-    darr = darr.rechunk({0: -1})
-    y_off = np.concatenate([[0], np.cumsum(darr.chunks[1])])
-    x_off = np.concatenate([[0], np.cumsum(darr.chunks[2])])
-    for i in range(len(darr.chunks[1])):
-        for j in range(len(darr.chunks[2])):
-            block: npt.NDArray[np.generic] = np.asarray(darr.blocks[0, i, j].compute())
-            window = Window(
-                int(x_off[j]), int(y_off[i]), block.shape[2], block.shape[1]
-            )  # fmt: skip
-            with _WRITE_LOCK:
-                dst.write(block.astype(dtype, copy=False), window=window)
+    lazy = [isinstance(a, da.Array) for a in arrays]
+    for y0 in range(0, height, blocksize):
+        rows = slice(y0, min(y0 + blocksize, height))
+        pieces = [a[:, rows, :] for a in arrays]
+        if any(lazy):
+            computed = compute(*[p for p, is_lazy in zip(pieces, lazy, strict=True) if is_lazy])
+            it = iter(computed)
+            pieces = [next(it) if is_lazy else p for p, is_lazy in zip(pieces, lazy, strict=True)]
+        window = Window(0, y0, width, rows.stop - y0)
+        for piece, dst in zip(pieces, datasets, strict=True):
+            block: npt.NDArray[np.generic] = np.asarray(piece)
+            dst.write(block.astype(dst.dtypes[0], copy=False), window=window)

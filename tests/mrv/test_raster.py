@@ -10,7 +10,7 @@ import pytest
 import rasterio
 
 from mrv.errors import InputError
-from mrv.raster import sha256_of, write_cog
+from mrv.raster import CogSpec, sha256_of, write_cog, write_cogs
 
 TRANSFORM = (10.0, 0.0, 600_000.0, 0.0, -10.0, 3_380_000.0)
 
@@ -48,3 +48,33 @@ def test_numpy_2d_and_dtype(tmp_path: Path) -> None:
 def test_bad_shape(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="2-D or 3-D"):
         write_cog(tmp_path / "x.tif", np.zeros(5), crs="EPSG:32650", transform=TRANSFORM)
+
+
+def test_outputs_written_together_share_their_computation(tmp_path: Path) -> None:
+    calls = []
+
+    def expensive(block: np.ndarray) -> np.ndarray:
+        calls.append(block.shape)
+        return block * 2.0
+
+    base = da.from_array(np.ones((1024, 1024), dtype=np.float32), chunks=512).map_blocks(
+        expensive, dtype=np.float32, meta=np.array((), dtype=np.float32)
+    )
+    a, b = tmp_path / "a.tif", tmp_path / "b.tif"
+    write_cogs(
+        [
+            CogSpec(a, base, "EPSG:32650", TRANSFORM, np.nan),
+            CogSpec(b, base + 1.0, "EPSG:32650", TRANSFORM, np.nan),
+        ]
+    )
+    assert len(calls) == 4  # four blocks, each evaluated once for both outputs
+    with rasterio.open(a) as src_a, rasterio.open(b) as src_b:
+        assert float(src_a.read(1).mean()) == 2.0
+        assert float(src_b.read(1).mean()) == 3.0
+    with pytest.raises(InputError, match="share one grid"):
+        write_cogs(
+            [
+                CogSpec(a, np.zeros((2, 2)), "EPSG:32650", TRANSFORM),
+                CogSpec(b, np.zeros((3, 3)), "EPSG:32650", TRANSFORM),
+            ]
+        )
