@@ -165,3 +165,61 @@ def _stream_rows(
         for piece, dst in zip(pieces, datasets, strict=True):
             block: npt.NDArray[np.generic] = np.asarray(piece)
             dst.write(block.astype(dst.dtypes[0], copy=False), window=window)
+
+
+def read_raster(path: Path, *, chunks: int = 512) -> Any:
+    """A raster file as a lazy ``(band, y, x)`` xarray DataArray (one dask task per window).
+
+    Coordinates are pixel centres; attributes ``crs``, ``transform``, ``nodata``, ``tags`` and
+    ``band_names`` (band descriptions, or ``band1`` …). Nothing but the header is read here.
+    """
+    import dask.array as da
+    import xarray as xr
+    from dask.delayed import delayed
+
+    file = str(path)
+    if not Path(path).exists():
+        raise InputError(f"{file}: raster not found")
+    try:
+        with rasterio.open(path) as src:
+            count, height, width = src.count, src.height, src.width
+            dtype = np.dtype(src.dtypes[0])
+            transform = tuple(src.transform)[:6]
+            crs = src.crs.to_string() if src.crs else None
+            nodata = src.nodata
+            tags = src.tags()
+            names = [d or f"band{i}" for i, d in enumerate(src.descriptions, start=1)]
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputError(f"{file}: not a readable raster: {exc}") from exc
+    if crs is None:
+        raise InputError(f"{file}: raster has no CRS")
+
+    def _read(window: Window) -> npt.NDArray[np.generic]:
+        with rasterio.open(path) as src:
+            return np.asarray(src.read(window=window))
+
+    rows = []
+    for y0 in range(0, height, chunks):
+        h = min(chunks, height - y0)
+        cols = []
+        for x0 in range(0, width, chunks):
+            w = min(chunks, width - x0)
+            block = delayed(_read)(Window(x0, y0, w, h))
+            cols.append(da.from_delayed(block, shape=(count, h, w), dtype=dtype))
+        rows.append(cols)
+    data = da.block(rows)
+    a, _, c, _, e, f = transform
+    x = c + a * (np.arange(width) + 0.5)
+    y = f + e * (np.arange(height) + 0.5)
+    return xr.DataArray(
+        data,
+        dims=("band", "y", "x"),
+        coords={"band": names, "y": y, "x": x},
+        attrs={
+            "crs": crs,
+            "transform": list(transform),
+            "nodata": nodata,
+            "tags": tags,
+            "band_names": names,
+        },
+    )

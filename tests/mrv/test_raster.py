@@ -10,7 +10,7 @@ import pytest
 import rasterio
 
 from mrv.errors import InputError
-from mrv.raster import CogSpec, sha256_of, write_cog, write_cogs
+from mrv.raster import CogSpec, read_raster, sha256_of, write_cog, write_cogs
 
 TRANSFORM = (10.0, 0.0, 600_000.0, 0.0, -10.0, 3_380_000.0)
 
@@ -78,3 +78,24 @@ def test_outputs_written_together_share_their_computation(tmp_path: Path) -> Non
                 CogSpec(b, np.zeros((3, 3)), "EPSG:32650", TRANSFORM),
             ]
         )
+
+
+def test_read_raster_round_trip_is_lazy(tmp_path: Path) -> None:
+    values = np.arange(2 * 700 * 600, dtype=np.float32).reshape(2, 700, 600)
+    path = tmp_path / "r.tif"
+    write_cog(path, values, crs="EPSG:32650", transform=TRANSFORM, band_names=["B04", "B08"],
+              tags={"season": "spring"})  # fmt: skip
+    arr = read_raster(path, chunks=256)
+    assert arr.dims == ("band", "y", "x")
+    assert list(arr["band"].values) == ["B04", "B08"]
+    assert arr.data.chunks == ((2,), (256, 256, 188), (256, 256, 88))
+    assert arr.attrs["crs"] == "EPSG:32650"
+    assert arr.attrs["tags"]["season"] == "spring"
+    assert float(arr["x"][0]) == 600_005.0
+    np.testing.assert_array_equal(arr.values, values)
+    with pytest.raises(InputError, match="raster not found"):
+        read_raster(tmp_path / "missing.tif")
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(b"not a tiff")
+    with pytest.raises(InputError, match="not a readable raster"):
+        read_raster(bad)
