@@ -588,3 +588,20 @@ def _wetland_balance(
         "excluded_ha": (total_px - int(m.sum())) * pixel_area_ha,
         "no_net_loss": bool(wetland["no_net_loss"]),
     }
+
+
+__all__ = [
+    "BOTH",
+    "CHANGE_CODES",
+    "CLASS_CHANGE",
+    "INDEX_DROP",
+    "INDEX_NAMES",
+    "NO_CHANGE",
+    "NO_DATA",
+    "ChangeResult",
+    "ChangeSpec",
+    "change_raster",
+    "composite_index",
+    "detect_change",
+    "wetland_area_change",
+]
