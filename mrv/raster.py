@@ -1,9 +1,10 @@
 """Raster output: Cloud-Optimized GeoTIFFs written block by block, with content hashes.
 
 Large arrays are streamed: a row of dask blocks at a time (of every output written together) is
-computed in parallel into tiled GeoTIFFs, which GDAL's COG driver then copies into COGs (internal
-tiles, overviews, deflate). Memory is bounded by one row of blocks, not the raster size. Files are
-written under a temporary name and renamed, so a failure leaves nothing half-written.
+computed in parallel into uncompressed tiled GeoTIFFs, which GDAL's COG driver then copies into
+COGs (internal tiles, overviews, compressed once). Memory is bounded by one row of blocks, not the
+raster size. Files are written under a temporary name and renamed, so a failure leaves nothing
+half-written.
 """
 
 from __future__ import annotations
@@ -71,7 +72,14 @@ def write_cog(
     return write_cogs([spec], blocksize=blocksize)[0]
 
 
-def write_cogs(specs: Sequence[CogSpec], *, blocksize: int = 512) -> list[str]:
+COMPRESSION = "ZSTD"
+"""COG compression: ZSTD (GDAL ≥ 2.3) decodes and encodes several times faster than DEFLATE at
+a similar ratio; float rasters also use the floating-point predictor."""
+
+
+def write_cogs(
+    specs: Sequence[CogSpec], *, blocksize: int = 512, compress: str = COMPRESSION
+) -> list[str]:
     """Write several COGs of the same grid, computing them together row of blocks by row.
 
     Each ``dask.compute`` call evaluates one row of blocks of every output at once, so blocks run
@@ -108,11 +116,18 @@ def write_cogs(specs: Sequence[CogSpec], *, blocksize: int = 512) -> list[str]:
             for dst in datasets:
                 dst.close()
         digests = []
-        for spec, tmp, stage in staged:
+        for (spec, tmp, stage), arr in zip(staged, arrays, strict=True):
+            floating = np.dtype(spec.dtype or arr.dtype).kind == "f"
             rio_copy(
-                stage, tmp, driver="COG", compress="DEFLATE", blocksize=blocksize,
-                overview_resampling="nearest", bigtiff="IF_SAFER",
-            )  # fmt: skip
+                stage,
+                tmp,
+                driver="COG",
+                compress=compress,
+                predictor="FLOATING_POINT" if floating else "STANDARD",
+                blocksize=blocksize,
+                overview_resampling="nearest",
+                bigtiff="IF_SAFER",
+            )
             os.replace(tmp, spec.path)
             digests.append(sha256_of(spec.path))
         return digests
@@ -137,8 +152,7 @@ def _profile(spec: CogSpec, arr: Any, blocksize: int) -> dict[str, Any]:
         "driver": "GTiff", "width": width, "height": height, "count": count,
         "dtype": np.dtype(spec.dtype or arr.dtype).name, "crs": spec.crs,
         "transform": Affine(*list(spec.transform)[:6]), "nodata": spec.nodata, "tiled": True,
-        "blockxsize": blocksize, "blockysize": blocksize, "compress": "deflate",
-        "BIGTIFF": "IF_SAFER",
+        "blockxsize": blocksize, "blockysize": blocksize, "BIGTIFF": "IF_SAFER",
     }  # fmt: skip
 
 

@@ -251,7 +251,7 @@ function evaluatePixel(s) {{
 def _service_errors(what: str, source: SentinelHubSource) -> Iterator[None]:
     """Translate ``sentinelhub``/HTTP failures into project errors."""
     import requests
-    from oauthlib.oauth2.rfc6749.errors import OAuth2Error  # type: ignore[import-untyped]
+    from oauthlib.oauth2.rfc6749.errors import OAuth2Error
     from sentinelhub.exceptions import DownloadFailedException, OutOfRequestsException
 
     credentials = (
