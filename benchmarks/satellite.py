@@ -6,9 +6,12 @@ the carbon-density map with its prediction intervals. Prints one JSON object.
 
     python -m benchmarks.satellite --size 4096 --dates 12 --json [--naive]
 
-``--naive`` also runs the straightforward path on a 1024 × 1024 subset — xarray median over time
-per season and a scikit-learn RandomForest(100) ``predict`` on the whole array — beside ours on
-the same subset and prints ``speedup_vs_naive``.
+``--naive`` also runs the straightforward path on a 1024 × 1024 subset held in memory — xarray
+median over time per season and a scikit-learn RandomForest(100) ``predict`` on the whole array —
+beside ours (the numba median, the MLP on whole chunks) on the same data, timing exactly those two
+steps for both, and prints ``speedup_vs_naive``; ``composite_pixel_dates_per_s`` and
+``predict_px_per_s`` are ours there. The ``*_stage_*`` figures of the whole chain include reading
+the scenes from disk and writing the COGs.
 """
 
 from __future__ import annotations
@@ -72,9 +75,10 @@ def run(folder: Path) -> dict[str, Any]:
     """The timed chain (child process)."""
     t0 = time.perf_counter()
     import dask
+    import dask.array as da
     import rasterio
 
-    from mrv.raster import CogSpec, write_cogs
+    from mrv.raster import CogSpec, read_raster, write_cogs
     from pipelines.satellite.carbon import (
         fit_density_model,
         plot_features,
@@ -132,7 +136,12 @@ def run(folder: Path) -> dict[str, Any]:
     plots = plot_features(feats, read_plots(folder / "plots.csv"))
     names = list(feats["feature"].values)
     model = fit_density_model(plots[names], plots["stock_tc_per_ha"].to_numpy(np.float64))
-    write_density_cogs(predict_density(model, feats), out)
+    # as `mrv satellite carbon --land-cover`: carbon only where the map has the plots' classes
+    land_cover = read_raster(out / "land_cover.tif").isel(band=0, drop=True).data
+    plot_classes = [c.code for c in DEFAULT_CLASSES if c.name in set(plots["stratum"])]
+    keep = da.isin(land_cover, plot_classes).rechunk(feats.data.chunks[1:])
+    mapped = feats.copy(data=da.where(keep[np.newaxis], feats.data, np.float32(np.nan)))
+    write_density_cogs(predict_density(model, mapped), out)
     t_carbon = time.perf_counter()
 
     with (
@@ -160,13 +169,13 @@ def run(folder: Path) -> dict[str, Any]:
         "features": len(names),
         "wall_s": round(t_carbon - t0, 2),
         "import_s": round(t_import - t0, 2),
-        "composite_s": round(t_comp - t_import, 2),
-        "composite_pixel_dates_per_s": round(pixel_dates / (t_comp - t_import)),
+        "composite_stage_s": round(t_comp - t_import, 2),
+        "composite_stage_pixel_dates_per_s": round(pixel_dates / (t_comp - t_import)),
         "train_s": round(t_train - t_comp, 2),
-        "predict_write_s": round(t_pred - t_train, 2),
-        "predict_px_per_s": round(nx * ny / (t_pred - t_train)),
-        "carbon_s": round(t_carbon - t_pred, 2),
-        "carbon_px_per_s": round(nx * ny / (t_carbon - t_pred)),
+        "predict_stage_s": round(t_pred - t_train, 2),
+        "predict_stage_px_per_s": round(nx * ny / (t_pred - t_train)),
+        "carbon_stage_s": round(t_carbon - t_pred, 2),
+        "carbon_stage_px_per_s": round(nx * ny / (t_carbon - t_pred)),
         "peak_rss_mb": _rss_mb(),
         "classifier": result.to_dict()["model"],
         "cv_overall_accuracy": round(result.overall_accuracy, 4),
@@ -182,7 +191,7 @@ def run(folder: Path) -> dict[str, Any]:
 def naive(folder: Path, size: int = 1024) -> dict[str, Any]:
     """xarray median + RandomForest predict vs ours on a size × size subset (child process)."""
     import dask
-    import xarray as xr
+    from dask.base import persist
     from sklearn.ensemble import RandomForestClassifier
 
     from pipelines.satellite.classes import DEFAULT_CLASSES
@@ -197,16 +206,22 @@ def naive(folder: Path, size: int = 1024) -> dict[str, Any]:
     dask.config.set(scheduler="threads")
     cube = load_scenes(folder / "scenes").isel(y=slice(0, size), x=slice(0, size))
     cube.attrs["transform"] = list(cube.attrs["transform"])
+    cube = cube.persist()  # both paths start from the same scenes in memory: compute compared
     seasons = [Season(n, a, b) for n, a, b in SEASONS]
-
-    t0 = time.perf_counter()
-    comps = {s.name: composite(cube, s) for s in seasons}
-    filled, _ = fill_gaps(comps)
-    feats = build_features(filled).persist()
-    t_ours_comp = time.perf_counter()
     labels = read_labels(
         folder / "labels.geojson", label_column="land_cover", classes=DEFAULT_CLASSES
     )
+
+    # warm-up: numba compiles its typed list once per process (about 1 s), not per call
+    small = cube.isel(y=slice(0, 64), x=slice(0, 64))
+    dask.compute(composite(small, seasons[0])["reflectance"])
+
+    # ours: the numba median per season (the composite step), then the MLP on whole chunks
+    t0 = time.perf_counter()
+    comps = {s.name: composite(cube, s) for s in seasons}
+    comps = dict(zip(comps, persist(*comps.values()), strict=True))
+    t_ours_comp = time.perf_counter()
+    feats = build_features(fill_gaps(comps)[0]).persist()  # shared by both paths, not timed
     table = extract_samples(
         feats, labels, label_column="land_cover", classes=DEFAULT_CLASSES, min_blocks_per_class=1
     )
@@ -215,32 +230,30 @@ def naive(folder: Path, size: int = 1024) -> dict[str, Any]:
     predict_classes(result.model, feats).compute()
     t_ours_pred = time.perf_counter()
 
-    valid = valid_mask(cube, MaskSpec())
+    # naive: xarray median over time per season, scikit-learn RandomForest on the whole array
+    valid = valid_mask(cube, MaskSpec()).persist()
     t2 = time.perf_counter()
-    naive_comps = {}
     for s in seasons:
-        sel = s.contains(cube["time"].to_index())
-        refl = cube["reflectance"].isel(time=np.flatnonzero(sel))
-        naive_comps[s.name] = xr.Dataset(
-            {
-                "reflectance": refl.where(valid.isel(time=np.flatnonzero(sel))).median("time"),
-                "valid_count": valid.isel(time=np.flatnonzero(sel)).sum("time").astype("uint16"),
-            },
-            attrs=comps[s.name].attrs,
-        ).compute()
-    naive_feats = build_features(naive_comps).values
+        sel = np.flatnonzero(s.contains(cube["time"].to_index()))
+        refl = cube["reflectance"].isel(time=sel)
+        refl.where(valid.isel(time=sel)).median("time").compute()
     t_naive_comp = time.perf_counter()
     rf = RandomForestClassifier(n_estimators=100, n_jobs=2, random_state=0)
     rf.fit(table.X, table.y)
-    t3 = time.perf_counter()
-    flat = naive_feats.reshape(naive_feats.shape[0], -1).T
+    flat = np.asarray(feats.values).reshape(feats.shape[0], -1).T
     ok = np.isfinite(flat).all(axis=1)
+    t3 = time.perf_counter()
     rf.predict(flat[ok])
     t_naive_pred = time.perf_counter()
     ours = (t_ours_comp - t0) + (t_ours_pred - t1)
     theirs = (t_naive_comp - t2) + (t_naive_pred - t3)
+    n_values = int(cube["reflectance"].size)
     return {
         "naive_subset_px": size,
+        "composite_pixel_dates_per_s": round(n_values / (t_ours_comp - t0)),
+        "predict_px_per_s": round(size * size / (t_ours_pred - t1)),
+        "naive_composite_pixel_dates_per_s": round(n_values / (t_naive_comp - t2)),
+        "naive_predict_px_per_s": round(size * size / (t_naive_pred - t3)),
         "ours_composite_s": round(t_ours_comp - t0, 2),
         "ours_predict_s": round(t_ours_pred - t1, 2),
         "naive_composite_s": round(t_naive_comp - t2, 2),
@@ -269,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         t0 = time.perf_counter()
-        info = generate(folder, args.size, args.dates)
+        reuse = args.keep is not None and (folder / "truth" / "truth_class.tif").exists()
+        info = {"reused_data": True} if reuse else generate(folder, args.size, args.dates)
         generate_s = time.perf_counter() - t0
         result: dict[str, Any] = {
             "benchmark": "satellite",
