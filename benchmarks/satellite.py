@@ -191,7 +191,7 @@ def run(folder: Path) -> dict[str, Any]:
 def naive(folder: Path, size: int = 1024) -> dict[str, Any]:
     """xarray median + RandomForest predict vs ours on a size × size subset (child process)."""
     import dask
-    from dask.base import persist
+    from dask.base import compute, persist
     from sklearn.ensemble import RandomForestClassifier
 
     from pipelines.satellite.classes import DEFAULT_CLASSES
@@ -214,7 +214,7 @@ def naive(folder: Path, size: int = 1024) -> dict[str, Any]:
 
     # warm-up: numba compiles its typed list once per process (about 1 s), not per call
     small = cube.isel(y=slice(0, 64), x=slice(0, 64))
-    dask.compute(composite(small, seasons[0])["reflectance"])
+    compute(composite(small, seasons[0])["reflectance"])
 
     # ours: the numba median per season (the composite step), then the MLP on whole chunks
     t0 = time.perf_counter()

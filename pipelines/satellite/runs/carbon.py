@@ -32,10 +32,8 @@ from pipelines.satellite.model_assisted import Estimator, model_assisted_total
 from pipelines.satellite.outputs import Output
 from pipelines.satellite.runs.common import (
     SceneOptions,
-    features_of,
-    fill_gaps,
     grid_summary,
-    seasonal_composites,
+    seasonal_features,
     time_span,
     write_summary,
 )
@@ -107,19 +105,9 @@ def run_carbon(
     seed: int | None = None,
 ) -> dict[str, Any]:
     """Fit the density model at the plots, map it, total it by stratum, parcel and project."""
-    cube, scene_notes = options.load()
-    composites, season_notes = seasonal_composites(
-        cube, seasons, mask=options.mask, explicit=explicit_seasons
+    cube, composites, feats, notes = seasonal_features(
+        options, seasons, explicit_seasons=explicit_seasons
     )
-    notes = scene_notes + season_notes
-    composites, filled = fill_gaps(composites)
-    notes += [
-        f"season {k!r}: {v:.1%} of pixels had no clear observation and were filled from the "
-        "median of the other seasons (valid_count 0 in the QA layer)"
-        for k, v in filled.items()
-        if v > 0
-    ]
-    feats = features_of(composites)
     grid = grid_of(feats)
     plot_table = plot_features(feats, read_plots(plots))
     names = list(feats["feature"].values)

@@ -25,10 +25,8 @@ from pipelines.satellite.outputs import Output
 from pipelines.satellite.runs.common import (
     SceneOptions,
     aoi_mask,
-    features_of,
-    fill_gaps,
     grid_summary,
-    seasonal_composites,
+    seasonal_features,
     time_span,
     write_summary,
 )
@@ -109,19 +107,9 @@ def run_classify(
 ) -> dict[str, Any]:
     """Train on the labels with spatial-block CV, map the classes, estimate their areas."""
     classes = class_table(class_names)
-    cube, scene_notes = options.load()
-    composites, season_notes = seasonal_composites(
-        cube, seasons, mask=options.mask, explicit=explicit_seasons
+    cube, composites, feats, notes = seasonal_features(
+        options, seasons, explicit_seasons=explicit_seasons
     )
-    notes = scene_notes + season_notes
-    composites, filled = fill_gaps(composites)
-    notes += [
-        f"season {k!r}: {v:.1%} of pixels had no clear observation and were filled from the "
-        "median of the other seasons (valid_count 0 in the QA layer)"
-        for k, v in filled.items()
-        if v > 0
-    ]
-    feats = features_of(composites)
     grid = grid_of(feats)
     label_frame = read_labels(labels, label_column=label_column, classes=classes)
     table = extract_samples(

@@ -10,14 +10,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import dask.array as da
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import xarray as xr
 from shapely.geometry.base import BaseGeometry
 
 from mrv.errors import InputError
 from mrv.geo import read_boundary
-from pipelines.satellite.composite import Season, composite
+from pipelines.satellite.composite import Season, composite, median_composite_numpy
 from pipelines.satellite.cube import Grid, grid_of
 from pipelines.satellite.features import build_features
 from pipelines.satellite.mask import MaskSpec
@@ -113,13 +115,19 @@ def seasonal_composites(
     return out, notes
 
 
+def _median_block(block: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    return median_composite_numpy(block)[0]
+
+
 def seasonal_filler(composites: Mapping[str, xr.Dataset]) -> xr.DataArray:
-    """Per pixel and band, the median of the seasons' composites (NaN seasons skipped)."""
-    stack = xr.concat(
-        [c["reflectance"] for c in composites.values()], dim="season", coords="minimal",
-        compat="override", join="override",
-    )  # fmt: skip
-    return stack.median("season", skipna=True)
+    """Per pixel and band, the median of the seasons' composites (NaN seasons skipped), by the
+    compiled median kernel of the composites (numpy's NaN median is ten times slower)."""
+    arrays = [c["reflectance"] for c in composites.values()]
+    first = arrays[0]
+    data = [a.data if isinstance(a.data, da.Array) else da.from_array(a.data) for a in arrays]
+    stack = da.stack([d.rechunk(data[0].chunks) for d in data]).rechunk({0: -1, 1: -1})
+    median = da.map_blocks(_median_block, stack, drop_axis=0, dtype=np.float32)
+    return first.copy(data=median)
 
 
 def fill_gaps(
@@ -152,6 +160,25 @@ def fill_gaps(
 def features_of(composites: Mapping[str, xr.Dataset]) -> xr.DataArray:
     """The multi-season feature stack (bands and indices of every season)."""
     return build_features(composites)
+
+
+def seasonal_features(
+    options: SceneOptions, seasons: Sequence[Season], *, explicit_seasons: bool
+) -> tuple[xr.Dataset, dict[str, xr.Dataset], xr.DataArray, list[str]]:
+    """Scenes → seasonal composites (gaps filled) → features, with every warning on the way."""
+    cube, scene_notes = options.load()
+    composites, season_notes = seasonal_composites(
+        cube, seasons, mask=options.mask, explicit=explicit_seasons
+    )
+    composites, filled = fill_gaps(composites)
+    notes = scene_notes + season_notes
+    notes += [
+        f"season {k!r}: {v:.1%} of pixels had no clear observation and were filled from the "
+        "median of the other seasons (valid_count 0 in the QA layer)"
+        for k, v in filled.items()
+        if v > 0
+    ]
+    return cube, composites, features_of(composites), notes
 
 
 def aoi_mask(like: xr.DataArray, aoi: BaseGeometry | None) -> xr.DataArray | None:
@@ -229,6 +256,7 @@ __all__ = [
     "grid_summary",
     "parse_season",
     "seasonal_composites",
+    "seasonal_features",
     "time_span",
     "write_summary",
 ]
