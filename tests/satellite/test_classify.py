@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import dask
@@ -31,8 +30,9 @@ from pipelines.satellite.classify import (
     train_classifier,
 )
 from pipelines.satellite.samples import TrainingTable, extract_samples, read_labels
+from tests.real_data import EOLEARN
 
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "eo-learn-testeopatch"
+REAL = EOLEARN
 CRS = "EPSG:32650"
 TRANSFORM = [10.0, 0.0, 600_000.0, 0.0, -10.0, 3_400_000.0]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from pathlib import Path
 
 import dask.array as da
 import numpy as np
@@ -16,8 +15,9 @@ from mrv.errors import InputError
 from pipelines.satellite.composite import Season, composite
 from pipelines.satellite.indices import compute_indices
 from pipelines.satellite.mask import MaskSpec
+from tests.real_data import EOLEARN
 
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "eo-learn-testeopatch"
+REAL = EOLEARN
 PATCH = REAL / "TestEOPatch"
 L1C_BANDS = [
     "B01",

@@ -20,8 +20,9 @@ from pipelines.satellite.samples import (
     extract_samples,
     read_labels,
 )
+from tests.real_data import EOLEARN
 
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "eo-learn-testeopatch"
+REAL = EOLEARN
 
 X0, Y0, RES = 600_000.0, 3_400_000.0, 10.0  # top-left corner, EPSG:32650 (Huzhou)
 CRS = "EPSG:32650"

@@ -14,8 +14,9 @@ from affine import Affine
 
 from mrv.errors import InputError
 from pipelines.satellite.sources import NoCloudMaskWarning, load_scenes
+from tests.real_data import EOLEARN
 
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "eo-learn-testeopatch"
+REAL = EOLEARN
 L1C_BANDS = (
     "B01",
     "B02",
