@@ -102,3 +102,113 @@ class MethodologyParameterError(MethodologyError, InputError):
 
 class ConfigurationError(MRVError, ValueError):
     """Settings or a configuration file are invalid."""
+
+
+class RegistryError(MRVError):
+    """A registry operation was refused; nothing was written.
+
+    :attr:`code` is a stable slug (the API uses it for the problem ``type``), :attr:`detail` a
+    JSON-ready mapping naming the records involved. The CLI exits with code 2.
+    """
+
+    code = "registry-error"
+
+    def __init__(self, message: str, **detail: Any) -> None:
+        super().__init__(message)
+        self.detail: dict[str, Any] = detail
+
+
+class RecordNotFoundError(RegistryError, LookupError):
+    """A party, parcel, project, account, batch, lot … does not exist."""
+
+    code = "not-found"
+
+
+class ForbiddenError(RegistryError, PermissionError):
+    """The actor's role or ownership does not allow the operation."""
+
+    code = "forbidden"
+
+
+class NotHolderError(ForbiddenError):
+    """Credits can only be moved, listed, retired or cancelled by their holder."""
+
+    code = "not-holder"
+
+
+class VerifierConflictError(ForbiddenError):
+    """The verifier is the project's validator or a party to the project (CCER Art. 18)."""
+
+    code = "verifier-conflict"
+
+
+class RegistryInputError(RegistryError, ValueError):
+    """A value is invalid in itself: zero, negative or fractional quantity, unknown purpose …"""
+
+    code = "invalid-input"
+
+
+class MissingFieldError(RegistryInputError):
+    """A field required in this case is missing (e.g. a case number for judicial restoration)."""
+
+    code = "missing-field"
+
+
+class ConflictError(RegistryError):
+    """The operation conflicts with the registry's state or rules."""
+
+    code = "conflict"
+
+
+class InvalidStateError(ConflictError):
+    """The record is not in a state that allows this transition."""
+
+    code = "invalid-state"
+
+
+class InsufficientCreditsError(ConflictError):
+    """The account does not hold enough credits of the batch."""
+
+    code = "insufficient-credits"
+
+
+class CreditsListedError(InsufficientCreditsError):
+    """Enough credits are held only if listed ones are counted: listed credits are locked."""
+
+    code = "credits-listed"
+
+
+class DoubleIssuanceError(ConflictError):
+    """A monitoring report has already been issued."""
+
+    code = "double-issuance"
+
+
+class ParcelOverlapError(ConflictError):
+    """A parcel overlaps another parcel of an active project or an external claim."""
+
+    code = "parcel-overlap"
+
+
+class PeriodOverlapError(ConflictError):
+    """A monitoring period overlaps an earlier period of the same project."""
+
+    code = "period-overlap"
+
+
+class DuplicateError(ConflictError):
+    """A record with this code already exists."""
+
+    code = "duplicate"
+
+
+class IdempotencyConflictError(ConflictError):
+    """An idempotency key was replayed with a different request."""
+
+    code = "idempotency-key-reused"
+
+
+class IntegrityViolationError(ConflictError):
+    """The database refused the change (a constraint or trigger fired)."""
+
+    code = "integrity-violation"

@@ -39,7 +39,32 @@ class Settings(BaseSettings):
         default=None,
         description="dask.distributed scheduler address (tcp://host:8786); None = local threads.",
     )
+    database_url: str | None = Field(
+        default=None,
+        description="Registry database (SQLAlchemy URL); None = SQLite file data_dir/registry.sqlite.",
+    )
+    buffer_min_percent: int = Field(
+        default=10,
+        ge=0,
+        le=100,
+        description="Minimum buffer share of an issuance, % (Verra NPRT v4.0 minimum; unconfirmed).",
+    )
+    buffer_fail_score: int = Field(
+        default=60,
+        ge=0,
+        le=100,
+        description="Risk scores above this fail a project (Verra NPRT v4.0; unconfirmed).",
+    )
+    notice_working_days: int = Field(
+        default=20, ge=0, le=100, description="Public-notice period, working days (CCER Art. 12)."
+    )
     sh_client_id: str | None = Field(default=None, description="Sentinel Hub / CDSE client id.")
     sh_client_secret: str | None = Field(
         default=None, description="Sentinel Hub / CDSE client secret.", repr=False
     )
+
+    def registry_url(self) -> str:
+        """The registry database URL: ``database_url`` or the SQLite file in ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'registry.sqlite').resolve()}"

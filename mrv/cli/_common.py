@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
-from mrv.errors import InputError, MRVError, Problem, UnknownMethodologyError
+from mrv.errors import InputError, MRVError, Problem, RegistryError, UnknownMethodologyError
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -57,7 +57,7 @@ def problems_text(problems: list[Problem], limit: int = MAX_TEXT_PROBLEMS) -> st
 
 def report_error(exc: MRVError, as_json: bool) -> int:
     """Print an error (JSON on stdout with --json, text on stderr) and return the exit code."""
-    bad_input = isinstance(exc, InputError | UnknownMethodologyError)
+    bad_input = isinstance(exc, InputError | UnknownMethodologyError | RegistryError)
     code = EXIT_BAD_INPUT if bad_input else EXIT_FAILURE
     problems = list(getattr(exc, "problems", ()))
     message = str(exc).split("\n", 1)[0]
@@ -68,6 +68,11 @@ def report_error(exc: MRVError, as_json: bool) -> int:
                 "error": type(exc).__name__,
                 "message": message,
                 "problems": [p.to_dict() for p in problems],
+                **(
+                    {"code": exc.code, "detail": exc.detail}
+                    if isinstance(exc, RegistryError)
+                    else {}
+                ),
             }
         )
     err = stderr()
