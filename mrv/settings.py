@@ -41,13 +41,13 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None,
-        description="Registry database (SQLAlchemy URL); None = SQLite file data_dir/registry.sqlite.",
+        description="Registry database (SQLAlchemy URL); None = data_dir/registry.sqlite.",
     )
     buffer_min_percent: int = Field(
         default=10,
         ge=0,
         le=100,
-        description="Minimum buffer share of an issuance, % (Verra NPRT v4.0 minimum; unconfirmed).",
+        description="Minimum buffer share of an issuance, % (NPRT v4.0 minimum; unconfirmed).",
     )
     buffer_fail_score: int = Field(
         default=60,

@@ -1,4 +1,4 @@
-"""Registry fixtures: every test runs on SQLite, and on PostgreSQL when MRV_TEST_DATABASE_URL is set.
+"""Registry fixtures: SQLite always, and PostgreSQL when MRV_TEST_DATABASE_URL is set.
 
 On PostgreSQL each test gets its own schema (dropped afterwards) in the database named by the
 URL; btree_gist is created once in ``public``.
