@@ -13,6 +13,11 @@ from mrv.registry.models import Account, Batch, Party, Project
 BUFFER_ACCOUNT = "BUFFER"
 
 
+def project_stream(code: str) -> str:
+    """The journal stream of a project's lifecycle, reports, verification and issuance."""
+    return f"project:{code}"
+
+
 def party(conn: Connection, code: str, field: str = "party") -> Row[Any]:
     """The party row ``code``."""
     row = conn.execute(select(Party).where(Party.code == code)).first()
@@ -63,3 +68,8 @@ def project(conn: Connection, code: str, field: str = "project") -> Row[Any]:
     if row is None:
         raise RecordNotFoundError(f"no project {code!r} ({field})", field=field, project=code)
     return row
+
+
+def party_code(conn: Connection, party_id: int) -> str:
+    """The code of party id ``party_id``."""
+    return str(conn.execute(select(Party.code).where(Party.id == party_id)).scalar_one())

@@ -160,7 +160,7 @@ class CollectionContract(Base):
     __tablename__ = "collection_contracts"
     __table_args__ = (
         CheckConstraint("end_date > start_date", name="term"),
-        CheckConstraint("annual_payment_fen_per_mu >= 0", name="payment"),
+        CheckConstraint("annual_payment_li_per_mu >= 0", name="payment"),
         CheckConstraint("settlement_cycle_years >= 1", name="cycle"),
         CheckConstraint("owner_share_bp BETWEEN 0 AND 10000", name="share"),
         CheckConstraint(_in("status", ("active", "terminated")), name="status"),
@@ -171,7 +171,7 @@ class CollectionContract(Base):
     owner_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date] = mapped_column(Date)
-    annual_payment_fen_per_mu: Mapped[int] = mapped_column(BigInteger)
+    annual_payment_li_per_mu: Mapped[int] = mapped_column(BigInteger)
     settlement_cycle_years: Mapped[int] = mapped_column(Integer)
     owner_share_bp: Mapped[int] = mapped_column(Integer)
     """Owner's share of net sale proceeds in basis points (Anji: 8000 = 80 %)."""

@@ -85,7 +85,7 @@ def upgrade() -> None:
         sa.Column("owner_party_id", sa.Integer(), nullable=False),
         sa.Column("start_date", sa.Date(), nullable=False),
         sa.Column("end_date", sa.Date(), nullable=False),
-        sa.Column("annual_payment_fen_per_mu", sa.BigInteger(), nullable=False),
+        sa.Column("annual_payment_li_per_mu", sa.BigInteger(), nullable=False),
         sa.Column("settlement_cycle_years", sa.Integer(), nullable=False),
         sa.Column("owner_share_bp", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -94,7 +94,7 @@ def upgrade() -> None:
             "status IN ('active', 'terminated')", name=op.f("ck_collection_contracts_status")
         ),
         sa.CheckConstraint(
-            "annual_payment_fen_per_mu >= 0", name=op.f("ck_collection_contracts_payment")
+            "annual_payment_li_per_mu >= 0", name=op.f("ck_collection_contracts_payment")
         ),
         sa.CheckConstraint("end_date > start_date", name=op.f("ck_collection_contracts_term")),
         sa.CheckConstraint(
