@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+import psycopg
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -30,16 +31,38 @@ from mrv.errors import (
     RegistryError,
     RegistryInputError,
 )
+from mrv.registry import fastpath
 from mrv.registry.db import make_engine, migrate
 from mrv.registry.journal import GENESIS, event_hash, jsonable, request_hash
 from mrv.registry.models import JournalEvent, JournalStream, Party, PartyRole
 from mrv.settings import Settings
 
-RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03", "26000"})
+"""Serialisation failure, deadlock, lock timeout, and a prepared statement of
+:mod:`mrv.registry.fastpath` deallocated behind its back (it is prepared again)."""
 MAX_ATTEMPTS = 8
 MAX_KEY_LENGTH = 128
 
 Clock = Callable[[], dt.datetime]
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def plain_json(value: Any) -> Any:
+    """:func:`~mrv.registry.journal.jsonable` of ``value``, faster on JSON-native data.
+
+    Plain dicts, lists and scalars are recognised by their exact type; anything else (dates,
+    Decimals, mappings, subclasses …) goes to ``jsonable`` itself, so the result is identical.
+    """
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): plain_json(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [plain_json(v) for v in value]
+    return jsonable(value)
 
 
 def utc_now() -> dt.datetime:
@@ -135,22 +158,51 @@ class Tx:
         )
 
 
+# Statements are built once: executing a cached statement skips SQLAlchemy's construction cost.
+_LOCK = (
+    select(JournalStream.seq, JournalStream.head_hash)
+    .where(JournalStream.stream == bindparam("stream"))
+    .with_for_update()
+)
+_REPLAY_COLUMNS = (
+    JournalEvent.id,
+    JournalEvent.operation,
+    JournalEvent.stream,
+    JournalEvent.seq.label("event_seq"),
+    JournalEvent.hash,
+    JournalEvent.after,
+    JournalEvent.request_sha256,
+)
+_REPLAY = select(*_REPLAY_COLUMNS).where(JournalEvent.idempotency_key == bindparam("key"))
+_LOCK_AND_REPLAY = (
+    select(JournalStream.seq, JournalStream.head_hash, *_REPLAY_COLUMNS)
+    .outerjoin(JournalEvent, JournalEvent.idempotency_key == bindparam("key"))
+    .where(JournalStream.stream == bindparam("stream"))
+    .with_for_update(of=JournalStream)
+)
+_INSERT_EVENT = insert(JournalEvent).returning(JournalEvent.id)
+_UPDATE_HEAD = (
+    update(JournalStream)
+    .where(JournalStream.stream == bindparam("b_stream"))
+    .values(seq=bindparam("b_seq"), head_hash=bindparam("b_hash"))
+)
+
+
 def _lock_stream(conn: Connection, stream: str) -> tuple[int, str]:
-    query = (
-        select(JournalStream.seq, JournalStream.head_hash)
-        .where(JournalStream.stream == stream)
-        .with_for_update()
-    )
-    row = conn.execute(query).first()
+    row = conn.execute(_LOCK, {"stream": stream}).first()
     if row is None:
-        dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        conn.execute(
-            dialect_insert(JournalStream)
-            .values(stream=stream, seq=0, head_hash=GENESIS)
-            .on_conflict_do_nothing()
-        )
-        row = conn.execute(query).one()
+        _create_stream(conn, stream)
+        row = conn.execute(_LOCK, {"stream": stream}).one()
     return int(row.seq), str(row.head_hash)
+
+
+def _create_stream(conn: Connection, stream: str) -> None:
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(
+        dialect_insert(JournalStream)
+        .values(stream=stream, seq=0, head_hash=GENESIS)
+        .on_conflict_do_nothing()
+    )
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
@@ -159,7 +211,7 @@ def _sqlstate(exc: DBAPIError) -> str | None:
 
 
 def _retryable(exc: DBAPIError) -> bool:
-    if _sqlstate(exc) in RETRY_SQLSTATES:
+    if _sqlstate(exc) in RETRY_SQLSTATES or exc.connection_invalidated:
         return True
     return "database is locked" in str(exc.orig)
 
@@ -183,6 +235,10 @@ class Registry:
         self._actors: dict[str, Actor] = {}
         self.cache: dict[tuple[str, str], Any] = {}
         """Immutable lookups (account and batch ids by code); never holds mutable state."""
+        self.pipelined = engine.dialect.name == "postgresql"
+        """Run writes with a journal stream through :mod:`mrv.registry.fastpath` (PostgreSQL)."""
+        if self.pipelined:
+            fastpath.install(engine)
 
     @classmethod
     def open(
@@ -208,7 +264,7 @@ class Registry:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection for reading (one transaction, rolled back at the end)."""
-        with self.engine.connect() as conn:
+        with self.engine.connect().execution_options(mrv_read_only=True) as conn:
             try:
                 yield conn
             finally:
@@ -237,25 +293,28 @@ class Registry:
         stream: str | None = None,
         idempotency_key: str | None = None,
         bootstrap: bool = False,
+        accounts: Sequence[str] = (),
     ) -> Receipt:
         """Run one write operation atomically and journal it.
 
         ``stream`` names the journal stream (``body`` may call :meth:`Tx.lock_stream` itself when
         the stream depends on what it reads). A replayed ``idempotency_key`` with the same request
         returns the first receipt without running ``body``; with a different request it is
-        refused. ``bootstrap`` lets the very first party create itself.
+        refused. ``bootstrap`` lets the very first party create itself. ``accounts`` names accounts
+        the body looks up: on PostgreSQL their ids (and the actor) are read with the stream lock
+        when not cached yet, saving a round trip each.
         """
         key = idempotency_key or str(uuid.uuid4())
         if not key or len(key) > MAX_KEY_LENGTH:
             raise RegistryInputError(
                 f"idempotency key must be 1–{MAX_KEY_LENGTH} characters", field="idempotency_key"
             )
-        req = jsonable(dict(request))
+        req = plain_json(dict(request))
         fingerprint = request_hash(operation, actor, req)
         for attempt in range(MAX_ATTEMPTS):
             try:
                 return self._attempt(
-                    operation, actor, req, fingerprint, body, stream, key, bootstrap
+                    operation, actor, req, fingerprint, body, stream, key, bootstrap, accounts
                 )
             except IntegrityError as exc:
                 if _is_key_clash(exc):
@@ -289,88 +348,214 @@ class Registry:
         stream: str | None,
         key: str,
         bootstrap: bool,
+        accounts: Sequence[str] = (),
     ) -> Receipt:
+        if stream is not None and self.pipelined:
+            try:
+                return self._attempt_pipelined(
+                    operation, actor_code, fingerprint, body, stream, key, bootstrap, accounts
+                )
+            except fastpath.Replayed as replay:
+                return _replay_receipt(*replay.event, key=key, fingerprint=fingerprint)
+            except fastpath.StreamMissing:
+                pass  # the stream's first event: create its head the ordinary way below
         with self.engine.begin() as conn:
-            replay = _find_replay(conn, key, fingerprint)
-            if replay is not None:
-                return replay
-            if bootstrap:
-                actor = Actor(id=0, code=actor_code, roles=frozenset({"admin"}))
+            head: tuple[int, str] | None = None
+            if stream is not None:  # lock the stream and look for a replay in one round trip
+                row = conn.execute(_LOCK_AND_REPLAY, {"stream": stream, "key": key}).first()
+                if row is None:
+                    _create_stream(conn, stream)
+                    row = conn.execute(_LOCK_AND_REPLAY, {"stream": stream, "key": key}).one()
+                head = (int(row[0]), str(row[1]))
+                if row.id is not None:
+                    return _receipt_from_row(row, key, fingerprint)
             else:
-                actor = self.actor(conn, actor_code)
-            tx = Tx(conn=conn, actor=actor, now=self.clock(), settings=self.settings, registry=self)
-            if stream is not None:
-                tx.lock_stream(stream)
-            outcome = body(tx)
-            if tx.stream is None or tx._head is None:
-                raise RuntimeError(f"{operation} did not lock a journal stream")
-            seq = tx._head[0] + 1
-            event: dict[str, Any] = {
-                "stream": tx.stream,
-                "seq": seq,
-                "occurred_at": tx.now,
-                "actor": actor_code,
-                "operation": operation,
-                "entity_type": outcome.entity_type,
-                "entity_id": str(outcome.entity_id),
-                "before": jsonable(outcome.before) if outcome.before is not None else None,
-                "after": jsonable(outcome.after),
-                "reason": outcome.reason,
-                "idempotency_key": key,
-                "request_sha256": fingerprint,
-                "prev_hash": tx._head[1],
-            }
-            event["hash"] = event_hash(event)
-            event_id = conn.execute(
-                insert(JournalEvent).values(**event).returning(JournalEvent.id)
-            ).scalar_one()
+                found = _find_replay(conn, key, fingerprint)
+                if found is not None:
+                    return found
+            return self._run(
+                conn, None, head, operation, actor_code, fingerprint, body, stream, key, bootstrap
+            )
+
+    def _attempt_pipelined(
+        self,
+        operation: str,
+        actor_code: str,
+        fingerprint: str,
+        body: Callable[[Tx], Outcome],
+        stream: str,
+        key: str,
+        bootstrap: bool,
+        accounts: Sequence[str],
+    ) -> Receipt:
+        """:meth:`_attempt` on PostgreSQL: the lock is queued and read with the body's first read.
+
+        A replayed key or a missing stream surface as :class:`fastpath.Replayed` /
+        :class:`fastpath.StreamMissing` once the lock's result is read, rolling back whatever the
+        body had done; an error the body raised before that yields to them.
+        """
+        with self.engine.begin() as conn:
+            fast = fastpath.FastPath(conn)
+            info = conn.info
+            info[fastpath.KEY] = fast
+            try:
+                fast.lock(stream, key)
+                self._prefetch(fast, None if bootstrap else actor_code, accounts)
+                return self._run(
+                    conn,
+                    fast,
+                    None,
+                    operation,
+                    actor_code,
+                    fingerprint,
+                    body,
+                    stream,
+                    key,
+                    bootstrap,
+                )
+            except psycopg.Error as exc:
+                fast.discard()
+                raise fast.translate(exc) from exc
+            except BaseException as exc:
+                if fast.pending and not isinstance(exc, DBAPIError):
+                    try:  # the replay check and the lock come before the body's own refusals
+                        fast.flush()
+                    except fastpath.StreamMissing:
+                        pass
+                    except psycopg.Error as db_exc:
+                        fast.discard()
+                        raise fast.translate(db_exc) from db_exc
+                fast.discard()
+                raise
+            finally:
+                info.pop(fastpath.KEY, None)
+                fast.close()
+
+    def _prefetch(
+        self, fast: fastpath.FastPath, actor_code: str | None, accounts: Sequence[str]
+    ) -> None:
+        """Read the actor and account ids not cached yet in the lock's round trip."""
+        if actor_code is not None and actor_code in self._actors:
+            actor_code = None
+        missing = [code for code in accounts if ("account", code) not in self.cache]
+        if actor_code is None and not missing:
+            return
+        party, ids = fast.lookups(actor_code, missing)
+        if actor_code is not None and party is not None:
+            self._actors[actor_code] = Actor(id=party[0], code=actor_code, roles=party[1])
+        for code, account_id in ids.items():
+            self.cache["account", code] = account_id
+
+    def _run(
+        self,
+        conn: Connection,
+        fast: fastpath.FastPath | None,
+        head: tuple[int, str] | None,
+        operation: str,
+        actor_code: str,
+        fingerprint: str,
+        body: Callable[[Tx], Outcome],
+        stream: str | None,
+        key: str,
+        bootstrap: bool,
+    ) -> Receipt:
+        if bootstrap:
+            actor = Actor(id=0, code=actor_code, roles=frozenset({"admin"}))
+        else:
+            actor = self.actor(conn, actor_code)
+        tx = Tx(conn=conn, actor=actor, now=self.clock(), settings=self.settings, registry=self)
+        if stream is not None:
+            tx.stream, tx._head = stream, head
+        outcome = body(tx)
+        if fast is not None:
+            tx._head = fast.resolve()
+        if tx.stream is None or tx._head is None:
+            raise RuntimeError(f"{operation} did not lock a journal stream")
+        seq = tx._head[0] + 1
+        event: dict[str, Any] = {
+            "stream": tx.stream,
+            "seq": seq,
+            "occurred_at": tx.now,
+            "actor": actor_code,
+            "operation": operation,
+            "entity_type": outcome.entity_type,
+            "entity_id": str(outcome.entity_id),
+            "before": plain_json(outcome.before) if outcome.before is not None else None,
+            "after": plain_json(outcome.after),
+            "reason": outcome.reason,
+            "idempotency_key": key,
+            "request_sha256": fingerprint,
+            "prev_hash": tx._head[1],
+        }
+        event["hash"] = event_hash(event)
+        if fast is not None:
+            event_id = fast.append_and_commit(event)
+        else:
+            event_id = conn.execute(_INSERT_EVENT, event).scalar_one()
             conn.execute(
-                update(JournalStream)
-                .where(JournalStream.stream == tx.stream)
-                .values(seq=seq, head_hash=event["hash"])
+                _UPDATE_HEAD, {"b_stream": tx.stream, "b_seq": seq, "b_hash": event["hash"]}
             )
-            return Receipt(
-                operation=operation,
-                event_id=int(event_id),
-                stream=tx.stream,
-                seq=seq,
-                hash=event["hash"],
-                idempotency_key=key,
-                replayed=False,
-                result=event["after"],
-            )
+        return Receipt(
+            operation=operation,
+            event_id=int(event_id),
+            stream=tx.stream,
+            seq=seq,
+            hash=event["hash"],
+            idempotency_key=key,
+            replayed=False,
+            result=event["after"],
+        )
 
 
 def _find_replay(conn: Connection, key: str, fingerprint: str) -> Receipt | None:
-    row = conn.execute(
-        select(
-            JournalEvent.id,
-            JournalEvent.operation,
-            JournalEvent.stream,
-            JournalEvent.seq,
-            JournalEvent.hash,
-            JournalEvent.after,
-            JournalEvent.request_sha256,
-        ).where(JournalEvent.idempotency_key == key)
-    ).first()
+    row = conn.execute(_REPLAY, {"key": key}).first()
     if row is None:
         return None
-    if row.request_sha256 != fingerprint:
+    return _receipt_from_row(row, key, fingerprint)
+
+
+def _receipt_from_row(row: Any, key: str, fingerprint: str) -> Receipt:
+    return _replay_receipt(
+        row.id,
+        row.operation,
+        row.stream,
+        row.event_seq,
+        row.hash,
+        row.after,
+        row.request_sha256,
+        key=key,
+        fingerprint=fingerprint,
+    )
+
+
+def _replay_receipt(
+    event_id: Any,
+    operation: Any,
+    stream: Any,
+    seq: Any,
+    hash_: Any,
+    after: Any,
+    request_sha256: Any,
+    *,
+    key: str,
+    fingerprint: str,
+) -> Receipt:
+    if request_sha256 != fingerprint:
         raise IdempotencyConflictError(
             f"idempotency key {key!r} was already used for a different request "
-            f"({row.operation}, event {row.id})",
+            f"({operation}, event {event_id})",
             idempotency_key=key,
-            event_id=int(row.id),
+            event_id=int(event_id),
         )
     return Receipt(
-        operation=str(row.operation),
-        event_id=int(row.id),
-        stream=str(row.stream),
-        seq=int(row.seq),
-        hash=str(row.hash),
+        operation=str(operation),
+        event_id=int(event_id),
+        stream=str(stream),
+        seq=int(seq),
+        hash=str(hash_),
         idempotency_key=key,
         replayed=True,
-        result=dict(row.after),
+        result=dict(after),
     )
 
 

@@ -36,7 +36,8 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get("mrv_read_only", False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
@@ -52,8 +53,14 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
+        # psycopg's own automatic prepared statements are off: psycopg deallocates all prepared
+        # statements of a session after every rollback, the registry's (fastpath.py) included.
         return create_engine(
-            parsed, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            parsed,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            connect_args={"prepare_threshold": None},
         )
     raise ConfigurationError(
         f"unsupported registry database {url!r}: use sqlite:/// or postgresql://"
