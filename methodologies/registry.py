@@ -109,3 +109,13 @@ def default_registry() -> MethodologyRegistry:
 def get(methodology_id: str, version: str | None = None) -> Methodology:
     """Shortcut for ``default_registry().get(...)``."""
     return default_registry().get(methodology_id, version)
+
+
+def catalog() -> list[dict[str, str]]:
+    """Every known methodology as ``{"id", "version", "title"}``, sorted by id and version.
+
+    Registered in the ``mrv.methodology_catalog`` entry-point group so that layers below
+    :mod:`methodologies` (the registry CLI) can check a methodology id and version without
+    importing this package.
+    """
+    return [{"id": m.id, "version": m.version, "title": m.title} for m in default_registry()]

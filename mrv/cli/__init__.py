@@ -17,8 +17,11 @@ from mrv.cli._common import report_error
 from mrv.errors import MRVError
 
 
-def build_app() -> typer.Typer:
-    """The root Typer app with every registered sub-command."""
+def build_app(only: str | None = None) -> typer.Typer:
+    """The root Typer app with every registered sub-command (or only the one named ``only``).
+
+    Loading one sub-command keeps ``mrv registry …`` from importing the satellite stack.
+    """
     app = typer.Typer(
         name="mrv",
         help="Carbon-sink MRV for Huzhou: methodologies, plot surveys, registry.",
@@ -26,7 +29,10 @@ def build_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
-    for ep in sorted(entry_points(group="mrv.cli"), key=lambda e: e.name):
+    registered = sorted(entry_points(group="mrv.cli"), key=lambda e: e.name)
+    if only is not None and any(ep.name == only for ep in registered):
+        registered = [ep for ep in registered if ep.name == only]
+    for ep in registered:
         target = ep.load()
         if isinstance(target, typer.Typer):
             app.add_typer(target, name=ep.name)
@@ -42,7 +48,7 @@ def _wants_json(argv: Sequence[str]) -> bool:
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI on ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    app = build_app()
+    app = build_app(args[0] if args and not args[0].startswith("-") else None)
     try:
         app(args=args, prog_name="mrv")
     except SystemExit as exc:  # Typer/click exit: usage errors are 2, like bad input

@@ -344,7 +344,7 @@ def test_composites_are_classifiable_but_not_trivially(
     y = truth.class_map.ravel()
     labels = sample_labels(truth, spec, n_per_class=150, seed=1)
     row, col = _rowcol(truth, labels.geometry.x, labels.geometry.y)
-    checker = lambda r, c: ((r // 32) + (c // 32)) % 2 == 0  # noqa: E731
+    checker = lambda r, c: ((r // 32) + (c // 32)) % 2 == 0
     train = checker(row, col) & valid[row * 256 + col]
     rf = RandomForestClassifier(60, random_state=0, n_jobs=1)
     rf.fit(x[row[train] * 256 + col[train]], y[row[train] * 256 + col[train]])

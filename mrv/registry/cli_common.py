@@ -1,0 +1,199 @@
+"""Plumbing shared by the ``mrv registry`` commands: options, parsing, opening the registry.
+
+Every command builds :class:`~mrv.settings.Settings` (``MRV_*`` environment) when it runs and
+opens :meth:`Registry.open <mrv.registry.core.Registry.open>` on ``--database-url`` (default
+``MRV_DATABASE_URL``, else SQLite in the data directory). Only ``init`` and ``migrate`` change
+the schema; every other command refuses a database that is not at the newest revision. Values
+the services take as dates, integers or file hashes are parsed here so a bad one is refused
+with a :class:`~mrv.errors.RegistryInputError` naming the option (exit code 2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.engine import make_url
+
+from mrv.cli._common import print_json
+from mrv.errors import InvalidStateError, RegistryInputError
+from mrv.registry.core import Receipt, Registry
+from mrv.registry.db import current_revision, head_revision
+from mrv.settings import Settings
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        metavar="URL",
+        help="Registry database URL (overrides MRV_DATABASE_URL; default: SQLite in the data dir).",
+    ),
+]
+ActorOpt = Annotated[
+    str, typer.Option("--as", metavar="CODE", help="The party performing the operation.")
+]
+KeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--idempotency-key",
+        metavar="KEY",
+        help="Replaying a key returns the first receipt (default: a new key).",
+    ),
+]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Errors as JSON on stdout too (results are always JSON).")
+]
+CATALOG_GROUP = "mrv.methodology_catalog"
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_CHINA = dt.timedelta(hours=8)
+
+
+def _field(option: str) -> str:
+    return option.lstrip("-").replace("-", "_")
+
+
+def settings() -> Settings:
+    """Settings from the ``MRV_*`` environment, read now."""
+    return Settings()
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def opened(database_url: str | None, *, upgrade: bool = False) -> Iterator[Registry]:
+    """The registry at ``database_url``; without ``upgrade`` it must be at the head revision."""
+    registry = Registry.open(settings(), url=database_url, upgrade=upgrade)
+    try:
+        if not upgrade:
+            current, head = current_revision(registry.engine), head_revision()
+            if current != head:
+                state = "not initialised" if current is None else f"at revision {current}"
+                raise InvalidStateError(
+                    f"the registry database {_safe_url(str(registry.engine.url))} is {state} "
+                    f"(the code needs {head}): run `mrv registry init` or `mrv registry migrate`",
+                    revision=current,
+                    head=head,
+                )
+        yield registry
+    finally:
+        registry.close()
+
+
+def emit(data: Any) -> None:
+    """Print a result as JSON on stdout."""
+    print_json(data)
+
+
+def emit_receipt(receipt: Receipt) -> None:
+    """Print a write's receipt: its result plus the journal event (with the idempotency key)."""
+    print_json(receipt.to_dict())
+
+
+def parse_date(value: str, option: str) -> dt.date:
+    """A ``YYYY-MM-DD`` date, or a RegistryInputError naming ``option``."""
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise RegistryInputError(
+            f"{option} must be a date YYYY-MM-DD, got {value!r}", field=_field(option)
+        ) from None
+
+
+def parse_opt_date(value: str | None, option: str) -> dt.date | None:
+    """:func:`parse_date` for an optional option."""
+    return None if value is None else parse_date(value, option)
+
+
+def parse_int(value: str, option: str, what: str = "a whole number") -> int:
+    """An integer written in digits (``1.5``, ``1e3``, ``ten`` are refused naming ``option``).
+
+    Sign and size are the services' business (they refuse zero and negative quantities).
+    """
+    if not _INTEGER.fullmatch(value.strip()):
+        raise RegistryInputError(f"{option} must be {what}, got {value!r}", field=_field(option))
+    return int(value.strip())
+
+
+def parse_tonnes(value: str, option: str) -> int:
+    """Whole tonnes of CO2e (:func:`parse_int`)."""
+    return parse_int(value, option, "a whole number of tonnes")
+
+
+def file_sha256(path: Path, option: str) -> str:
+    """SHA-256 (lowercase hex) of a file's bytes; a missing file is refused naming ``option``."""
+    if not path.is_file():
+        raise RegistryInputError(f"{option}: no file {str(path)!r}", field=_field(option))
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file so no half-written file remains."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def china_today() -> dt.date:
+    """Today in China Standard Time (the registry's business day)."""
+    return (dt.datetime.now(dt.UTC) + _CHINA).date()
+
+
+def methodology_catalog() -> list[dict[str, Any]] | None:
+    """Methodologies from the ``mrv.methodology_catalog`` entry points; None if none is installed.
+
+    :mod:`mrv` must not import :mod:`methodologies` (dependency direction), so the catalogue
+    comes through an entry point (``methodologies.registry:catalog``).
+    """
+    eps = list(entry_points(group=CATALOG_GROUP))
+    if not eps:
+        return None
+    items: list[dict[str, Any]] = []
+    for ep in sorted(eps, key=lambda e: e.name):
+        items.extend(ep.load()())
+    return items
+
+
+def check_methodology(methodology_id: str, version: str) -> None:
+    """Refuse a methodology id + version that no installed catalogue knows.
+
+    With no catalogue installed the check is skipped with a warning on stderr.
+    """
+    known = methodology_catalog()
+    if known is None:
+        sys.stderr.write(
+            f"warning: no methodology catalogue installed ({CATALOG_GROUP}); "
+            f"methodology {methodology_id} {version} is not checked\n"
+        )
+        return
+    if any(m["id"] == methodology_id and m["version"] == version for m in known):
+        return
+    listed = ", ".join(f"{m['id']} {m['version']}" for m in known)
+    raise RegistryInputError(
+        f"unknown methodology {methodology_id} {version} (known: {listed})",
+        field="methodology_id",
+        known=[{"id": m["id"], "version": m["version"]} for m in known],
+    )
