@@ -17,6 +17,10 @@ from mrv.cli._common import report_error
 from mrv.errors import MRVError
 
 
+def _root() -> None:
+    """Carbon-sink MRV for Huzhou: methodologies, plot surveys, registry."""
+
+
 def build_app(only: str | None = None) -> typer.Typer:
     """The root Typer app with every registered sub-command (or only the one named ``only``).
 
@@ -29,6 +33,7 @@ def build_app(only: str | None = None) -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
+    app.callback()(_root)  # a group even when only one sub-command is loaded
     registered = sorted(entry_points(group="mrv.cli"), key=lambda e: e.name)
     if only is not None and any(ep.name == only for ep in registered):
         registered = [ep for ep in registered if ep.name == only]

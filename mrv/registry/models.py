@@ -465,7 +465,12 @@ class CreditBlock(Base):
             sqlite_where=text("active = 1"),
             postgresql_where=text("active"),
         ),
-        Index("ix_credit_blocks_lot", "lot_id", postgresql_where=text("active")),
+        Index(
+            "ix_credit_blocks_lot",
+            "lot_id",
+            sqlite_where=text("lot_id IS NOT NULL"),
+            postgresql_where=text("active AND lot_id IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))

@@ -579,7 +579,11 @@ def upgrade() -> None:
             postgresql_where=sa.text("active"),
         )
         batch_op.create_index(
-            "ix_credit_blocks_lot", ["lot_id"], unique=False, postgresql_where=sa.text("active")
+            "ix_credit_blocks_lot",
+            ["lot_id"],
+            unique=False,
+            sqlite_where=sa.text("lot_id IS NOT NULL"),
+            postgresql_where=sa.text("active AND lot_id IS NOT NULL"),
         )
 
     op.create_table(
@@ -659,7 +663,7 @@ def downgrade() -> None:
     op.drop_table("distribution_lines")
     op.drop_table("distributions")
     with op.batch_alter_table("credit_blocks", schema=None) as batch_op:
-        batch_op.drop_index("ix_credit_blocks_lot", postgresql_where=sa.text("active"))
+        batch_op.drop_index("ix_credit_blocks_lot")
         batch_op.drop_index(
             "ix_credit_blocks_holding",
             sqlite_where=sa.text("active = 1"),
@@ -741,22 +745,21 @@ END $$""",
     " FOR EACH ROW EXECUTE FUNCTION mrv_append_only()",
     "CREATE TRIGGER credit_blocks_no_truncate BEFORE TRUNCATE ON credit_blocks"
     " FOR EACH STATEMENT EXECUTE FUNCTION mrv_append_only()",
-    f"""CREATE FUNCTION mrv_credit_blocks_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+    """CREATE FUNCTION mrv_credit_blocks_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF OLD.status IN ('retired', 'cancelled') THEN
     RAISE EXCEPTION 'retired or cancelled credits never change (block %)', OLD.id
       USING ERRCODE = 'check_violation';
   END IF;
-  IF NOT (OLD.active AND NOT NEW.active)
-     OR ({", ".join("NEW." + c for c in _BLOCK_FIELDS)})
-        IS DISTINCT FROM ({", ".join("OLD." + c for c in _BLOCK_FIELDS)}) THEN
-    RAISE EXCEPTION 'credit blocks only change by being superseded (block %)', OLD.id
-      USING ERRCODE = 'check_violation';
-  END IF;
-  RETURN NEW;
+  RAISE EXCEPTION 'credit blocks only change by being superseded (block %)', OLD.id
+    USING ERRCODE = 'check_violation';
 END $$""",
-    "CREATE TRIGGER credit_blocks_guard BEFORE UPDATE ON credit_blocks"
-    " FOR EACH ROW EXECUTE FUNCTION mrv_credit_blocks_guard()",
+    # the WHEN clause is evaluated without calling PL/pgSQL: the function runs only to refuse
+    "CREATE TRIGGER credit_blocks_guard BEFORE UPDATE ON credit_blocks FOR EACH ROW WHEN"
+    " (OLD.status IN ('retired', 'cancelled') OR NOT (OLD.active AND NOT NEW.active)"
+    f" OR ({', '.join('NEW.' + c for c in _BLOCK_FIELDS)})"
+    f" IS DISTINCT FROM ({', '.join('OLD.' + c for c in _BLOCK_FIELDS)}))"
+    " EXECUTE FUNCTION mrv_credit_blocks_guard()",
 ]
 
 _SQLITE = [
