@@ -4,7 +4,8 @@
         --clients 16 --seconds 20 --json
 
 Each client is a process with its own connection doing random transfers (1–5 t) between
-``--accounts`` holder accounts of one issued batch, each a full service call (idempotency check,
+``--accounts`` holder accounts of one batch issued through the real workflow
+(:func:`mrv.registry.sample.build_sample`), each transfer a full service call (idempotency check,
 stream lock, block split, journal event, commit). On PostgreSQL the benchmark works in a fresh
 schema that it drops afterwards (``--keep`` keeps it); without a URL it uses a temporary SQLite
 file. Prints ops_per_s, p50_ms, p99_ms, errors, client CPU per operation (whole worker process,
@@ -28,13 +29,15 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from benchmarks.registry_seed import seed
 from mrv.errors import InsufficientCreditsError
 from mrv.registry.audit import audit
 from mrv.registry.core import Registry
 from mrv.registry.credits import transfer
 from mrv.registry.db import make_engine, migrate
+from mrv.registry.sample import build_sample
 from mrv.settings import Settings
+
+PER_ACCOUNT_TCO2E = 2_000
 
 
 def _worker(
@@ -126,7 +129,13 @@ def run(
     migrate(engine)
     registry = Registry(engine, Settings())
     t0 = time.perf_counter()
-    holders, batch = seed(registry, accounts=accounts)
+    built = build_sample(
+        registry,
+        verified_tco2e=2 * PER_ACCOUNT_TCO2E * accounts,
+        holders=accounts,
+        per_holder_tco2e=PER_ACCOUNT_TCO2E,
+    )
+    holders, batch = built["holders"], built["batch"]
     seed_s = time.perf_counter() - t0
 
     ctx = mp.get_context("fork")
