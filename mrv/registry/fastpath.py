@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import DBAPIError
 
 from mrv.errors import IntegrityViolationError
+from mrv.registry.journal import HASHED_FIELDS
 
 KEY = "mrv_fastpath"
 """Key of the active :class:`FastPath` in the SQLAlchemy connection's ``info``."""
@@ -61,22 +62,7 @@ _TAKE = (
     " WHERE account_id = $1::integer AND batch_id = $2::integer AND status = $3::varchar"
     " AND active) AS b WHERE before < $4::bigint ORDER BY serial_start"
 )
-_EVENT_FIELDS = (
-    "stream",
-    "seq",
-    "occurred_at",
-    "actor",
-    "operation",
-    "entity_type",
-    "entity_id",
-    "before",
-    "after",
-    "reason",
-    "idempotency_key",
-    "request_sha256",
-    "prev_hash",
-    "hash",
-)
+_EVENT_FIELDS = (*HASHED_FIELDS, "hash")
 _EVENT_TYPES = (
     "varchar",
     "bigint",
