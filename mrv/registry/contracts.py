@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
@@ -38,62 +38,12 @@ from mrv.registry.models import (
     Project,
     ProjectParcel,
 )
+from mrv.registry.money import BP_PER_UNIT, FEN, li_to_yuan, share_to_bp, yuan_to_li
 from mrv.registry.overlaps import ACTIVE_PROJECT_STATES
 from mrv.registry.parcels import OWNER_ROLES
 from mrv.registry.parties import REGISTRY_STREAM, check_code
 
-FEN = Decimal("0.01")
-BP_PER_UNIT = 10_000
 CONTRACT_STATES = ("active", "terminated")
-
-
-def yuan_to_li(value: Decimal | str | int, field: str) -> int:
-    """Decimal yuan → integer li (0.001 yuan), exactly (``"16.926"`` → 16926).
-
-    Collection prices are quoted to 0.001 yuan (Anji: ¥16.926/mu/yr, registries.md §2.5).
-    """
-    amount = _decimal(value, field)
-    li = amount * 1000
-    if li != li.to_integral_value():
-        raise RegistryInputError(
-            f"{field} {value} yuan is not a whole number of li (0.001 yuan)", field=field
-        )
-    if amount < 0:
-        raise RegistryInputError(f"{field} must not be negative", field=field)
-    return int(li)
-
-
-def li_to_yuan(li: int) -> str:
-    """Integer li → decimal yuan string with 3 places (``16926`` → ``"16.926"``)."""
-    return str((Decimal(li) / 1000).quantize(Decimal("0.001")))
-
-
-def fen_to_yuan(fen: int) -> str:
-    """Integer fen → decimal yuan string with 2 places (``1693`` → ``"16.93"``)."""
-    return str((Decimal(fen) / 100).quantize(FEN))
-
-
-def share_to_bp(value: Decimal | str | int, field: str) -> int:
-    """A fraction 0–1 → basis points, exactly (``"0.8"`` → 8000)."""
-    share = _decimal(value, field)
-    bp = share * BP_PER_UNIT
-    if bp != bp.to_integral_value() or not 0 <= bp <= BP_PER_UNIT:
-        raise RegistryInputError(
-            f"{field} {value} must be a fraction from 0 to 1 in steps of 0.0001", field=field
-        )
-    return int(bp)
-
-
-def _decimal(value: Decimal | str | int, field: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, Decimal | str | int):
-        raise RegistryInputError(f"{field} must be a decimal string or Decimal", field=field)
-    try:
-        number = Decimal(value.strip() if isinstance(value, str) else value)
-    except InvalidOperation as exc:
-        raise RegistryInputError(f"{field} {value!r} is not a number", field=field) from exc
-    if not number.is_finite():
-        raise RegistryInputError(f"{field} must be a finite number", field=field)
-    return number
 
 
 def cycle_payment_yuan(
@@ -496,7 +446,7 @@ def contract_payments_due(registry: Registry, code: str, as_of: dt.date) -> dict
         "as_of": as_of.isoformat(),
         "status": row.status,
         "area_mu": float(area_mu),
-        "annual_payment_yuan_per_mu": str(price.quantize(FEN)),
+        "annual_payment_yuan_per_mu": li_to_yuan(row.annual_payment_li_per_mu),
         "settlement_cycle_years": years,
         "cycles": cycles,
         "total_due_yuan": str(total.quantize(FEN)),

@@ -43,7 +43,7 @@ from mrv.registry.models import (
     ProjectParcel,
     TradingLot,
 )
-from mrv.registry.trading import to_fen, yuan
+from mrv.registry.money import to_fen, yuan
 
 BP = 10_000
 """Basis points in a whole."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -22,28 +22,9 @@ from mrv.registry.blocks import Block, check_quantity, move, ranges_dict, take
 from mrv.registry.core import Outcome, Receipt, Registry, Tx
 from mrv.registry.credits import account_stream, require_holder
 from mrv.registry.models import Account, Batch, CreditBlock, TradingLot
+from mrv.registry.money import to_fen, yuan
 
 REFERENCE_WINDOW_TRADING_DAYS = 30
-
-
-def to_fen(value: Decimal | str | int, field: str, *, allow_zero: bool = True) -> int:
-    """Decimal yuan → integer fen, refusing more than 2 decimal places or negatives."""
-    if isinstance(value, bool | float):
-        raise RegistryInputError(f"{field} must be a decimal string or Decimal, got {value!r}")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation as exc:
-        raise RegistryInputError(f"{field} is not a number: {value!r}", field=field) from exc
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise RegistryInputError(f"{field} must have at most 2 decimals: {value}", field=field)
-    if amount < 0 or (amount == 0 and not allow_zero):
-        raise RegistryInputError(f"{field} must be positive: {value}", field=field)
-    return int(amount * 100)
-
-
-def yuan(fen: int | None) -> str | None:
-    """Integer fen → decimal yuan string with 2 places."""
-    return None if fen is None else str((Decimal(fen) / 100).quantize(Decimal("0.01")))
 
 
 def list_lot(

@@ -170,7 +170,7 @@ def test_payments_overpayment_and_statement(registry: Registry, anji: Any) -> No
         ({"amount_yuan": "0"}, RegistryInputError, "amount_yuan"),
         ({"amount_yuan": "-5"}, RegistryInputError, "amount_yuan"),
         ({"amount_yuan": "1.234"}, RegistryInputError, "amount_yuan"),
-        ({"amount_yuan": 1.5}, RegistryInputError, None),  # floats refused, no field named
+        ({"amount_yuan": 1.5}, RegistryInputError, "amount_yuan"),  # floats refused
         ({"bank_reference": "  "}, RegistryInputError, "bank_reference"),
         ({"paid_on": TODAY + dt.timedelta(days=1)}, RegistryInputError, "paid_on"),
         ({"paid_on": dt.datetime(2026, 3, 1, 8)}, RegistryInputError, "paid_on"),
