@@ -93,6 +93,7 @@ def test_anji_cross_check_and_payments_due(registry: Registry, tmp_path: Path) -
     anji(registry)  # parcel A: 135 mu at ¥16.926
     due = contract_payments_due(registry, "C-A", D(2029, 1, 1))
     assert due["area_mu"] == pytest.approx(135.0)
+    assert due["annual_payment_yuan_per_mu"] == "16.926"
     assert len(due["cycles"]) == 10  # 30 years / 3
     first, second, third = due["cycles"][:3]
     # 135 mu × 16.926 × 3 = 6,855.03 per cycle, paid upfront
