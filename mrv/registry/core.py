@@ -46,25 +46,6 @@ MAX_KEY_LENGTH = 128
 Clock = Callable[[], dt.datetime]
 
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-
-
-def plain_json(value: Any) -> Any:
-    """:func:`~mrv.registry.journal.jsonable` of ``value``, faster on JSON-native data.
-
-    Plain dicts, lists and scalars are recognised by their exact type; anything else (dates,
-    Decimals, mappings, subclasses …) goes to ``jsonable`` itself, so the result is identical.
-    """
-    kind = type(value)
-    if kind in _PLAIN:
-        return value
-    if kind is dict:
-        return {k if type(k) is str else str(k): plain_json(v) for k, v in value.items()}
-    if kind is list or kind is tuple:
-        return [plain_json(v) for v in value]
-    return jsonable(value)
-
-
 def utc_now() -> dt.datetime:
     """The current time in UTC."""
     return dt.datetime.now(dt.UTC)
@@ -309,7 +290,7 @@ class Registry:
             raise RegistryInputError(
                 f"idempotency key must be 1–{MAX_KEY_LENGTH} characters", field="idempotency_key"
             )
-        req = plain_json(dict(request))
+        req = jsonable(dict(request))
         fingerprint = request_hash(operation, actor, req)
         for attempt in range(MAX_ATTEMPTS):
             try:
@@ -480,8 +461,8 @@ class Registry:
             "operation": operation,
             "entity_type": outcome.entity_type,
             "entity_id": str(outcome.entity_id),
-            "before": plain_json(outcome.before) if outcome.before is not None else None,
-            "after": plain_json(outcome.after),
+            "before": jsonable(outcome.before) if outcome.before is not None else None,
+            "after": jsonable(outcome.after),
             "reason": outcome.reason,
             "idempotency_key": key,
             "request_sha256": fingerprint,

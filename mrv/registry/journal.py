@@ -38,8 +38,22 @@ HASHED_FIELDS = (
 )
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
-    """``value`` with dates as ISO strings, Decimals as strings, tuples as lists (JSON-native)."""
+    """``value`` with dates as ISO strings, Decimals as strings, tuples as lists (JSON-native).
+
+    Plain scalars, dicts and lists are recognised by their exact type first (the hot path of every
+    journal event); anything else takes the general checks.
+    """
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): jsonable(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [jsonable(v) for v in value]
     if isinstance(value, dt.datetime):
         return timestamp(value)
     if isinstance(value, dt.date):
