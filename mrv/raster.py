@@ -9,7 +9,6 @@ half-written.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -25,15 +24,7 @@ from rasterio.shutil import copy as rio_copy
 from rasterio.windows import Window
 
 from mrv.errors import InputError
-
-
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+from mrv.hashing import sha256_file
 
 
 @dataclass(frozen=True)
@@ -132,7 +123,7 @@ def write_cogs(
                 bigtiff="IF_SAFER",
             )
             os.replace(tmp, spec.path)
-            digests.append(sha256_of(spec.path))
+            digests.append(sha256_file(spec.path))
         return digests
     finally:
         for _, tmp, stage in staged:

@@ -11,7 +11,6 @@ with a :class:`~mrv.errors.RegistryInputError` naming the option (exit code 2).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 import sys
@@ -27,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from mrv.cli._common import print_json
 from mrv.errors import InvalidStateError, RegistryInputError
+from mrv.hashing import sha256_file
 from mrv.registry.core import Receipt, Registry
 from mrv.registry.db import current_revision, head_revision
 from mrv.settings import Settings
@@ -137,11 +137,7 @@ def file_sha256(path: Path, option: str) -> str:
     """SHA-256 (lowercase hex) of a file's bytes; a missing file is refused naming ``option``."""
     if not path.is_file():
         raise RegistryInputError(f"{option}: no file {str(path)!r}", field=_field(option))
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_file(path)
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

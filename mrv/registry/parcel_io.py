@@ -62,11 +62,6 @@ def file_problem(path: Path, reason: str) -> RegistryInputError:
     return RegistryInputError(f"{path.name}: {reason}", file=path.name, problems=[problem])
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes (fingerprints an import request)."""
-    return sha256_hex(path.read_bytes())
-
-
 def _plain(value: Any) -> Any:
     """A property value as a JSON-native Python value (NaN → None, numpy → builtin)."""
     if value is None:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Select, insert, select
 from sqlalchemy.orm import aliased
 
 from mrv.errors import RecordNotFoundError, RegistryInputError
+from mrv.hashing import sha256_file
 from mrv.registry import lookup
 from mrv.registry.core import Outcome, Receipt, Registry, Tx
 from mrv.registry.journal import timestamp
@@ -38,7 +39,6 @@ from mrv.registry.parcel_io import (
     areas_ha,
     check_datum,
     file_problem,
-    file_sha256,
     geometry_sha256,
     read_features,
     to_geojson,
@@ -425,7 +425,7 @@ def import_parcels(
         actor=actor,
         request={
             "file": file,
-            "file_sha256": file_sha256(path),
+            "file_sha256": sha256_file(path),
             "owner_field": owner_field,
             "code_field": code_field,
             "land_type_field": land_type_field,

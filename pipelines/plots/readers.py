@@ -18,6 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from mrv.errors import FileFormatError
+from mrv.hashing import sha256_file
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -40,15 +41,6 @@ class RawTable:
     """SHA-256 of the file's bytes."""
     crs: str | None = None
     """CRS of a vector file's geometries (before conversion to lon/lat), when known."""
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's content."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def decode_text(data: bytes, file: str, encoding: str | None = None) -> str:

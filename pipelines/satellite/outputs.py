@@ -17,7 +17,7 @@ from pystac.extensions.file import FileExtension
 from pystac.extensions.projection import ProjectionExtension
 from shapely.geometry import box, mapping
 
-from mrv.raster import sha256_of
+from mrv.hashing import sha256_file
 from pipelines.satellite.cube import Grid
 
 COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
@@ -77,7 +77,7 @@ def stac_item(
     item.add_asset("data", asset)
     files = FileExtension.ext(asset, add_if_missing=True)
     files.size = output.path.stat().st_size
-    files.checksum = "1220" + sha256_of(output.path)  # multihash: sha2-256, 32 bytes
+    files.checksum = "1220" + sha256_file(output.path)  # multihash: sha2-256, 32 bytes
     if output.grid is not None:
         proj = ProjectionExtension.ext(item, add_if_missing=True)
         proj.code = output.grid.crs

@@ -10,7 +10,8 @@ import pytest
 import rasterio
 
 from mrv.errors import InputError
-from mrv.raster import CogSpec, read_raster, sha256_of, write_cog, write_cogs
+from mrv.hashing import sha256_file
+from mrv.raster import CogSpec, read_raster, write_cog, write_cogs
 
 TRANSFORM = (10.0, 0.0, 600_000.0, 0.0, -10.0, 3_380_000.0)
 
@@ -23,7 +24,7 @@ def test_dask_array_streams_into_a_cog(tmp_path: Path) -> None:
         out, arr, crs="EPSG:32650", transform=TRANSFORM, nodata=np.nan,
         band_names=["a", "b", "c"], tags={"unit": "t C/ha"},
     )  # fmt: skip
-    assert digest == sha256_of(out)
+    assert digest == sha256_file(out)
     with rasterio.open(out) as src:
         assert src.count == 3
         assert src.crs.to_epsg() == 32650
