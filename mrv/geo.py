@@ -7,6 +7,7 @@ never in degrees (DESIGN "Deliberate choices").
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ from mrv.datums import to_wgs84
 from mrv.errors import FileFormatError
 
 AREA_CRS = "EPSG:4549"
+GeomArray = npt.NDArray[np.object_]
+"""A numpy array of shapely geometries."""
 
 
 def convert_datum(geometry: BaseGeometry, datum: str) -> BaseGeometry:
@@ -69,8 +72,8 @@ def read_boundary(path: Path, datum: str = "wgs84") -> BaseGeometry:
     return convert_datum(geom, datum)
 
 
-def area_ha(geometry: BaseGeometry) -> float:
-    """Area of a WGS84 lon/lat geometry in hectares, computed in EPSG:4549."""
+def to_metric(geoms: Sequence[BaseGeometry] | GeomArray) -> GeomArray:
+    """WGS84 lon/lat geometries transformed to :data:`~mrv.geo.AREA_CRS` (vectorised)."""
     from pyproj import Transformer
 
     transformer = Transformer.from_crs("EPSG:4326", AREA_CRS, always_xy=True)
@@ -79,7 +82,19 @@ def area_ha(geometry: BaseGeometry) -> float:
         x, y = transformer.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    return float(shapely.transform(geometry, _fn).area / 10_000.0)
+    array = np.empty(len(geoms), dtype=object)
+    array[:] = list(geoms)
+    return np.asarray(shapely.transform(array, _fn), dtype=object)
+
+
+def areas_ha(geoms: Sequence[BaseGeometry] | GeomArray) -> npt.NDArray[np.float64]:
+    """Areas of WGS84 geometries in hectares, computed in EPSG:4549."""
+    return np.asarray(shapely.area(to_metric(geoms)), dtype=np.float64) / 10_000.0
+
+
+def area_ha(geometry: BaseGeometry) -> float:
+    """Area of a WGS84 lon/lat geometry in hectares, computed in EPSG:4549."""
+    return float(areas_ha([geometry])[0])
 
 
 def points_inside(

@@ -37,15 +37,13 @@ from pyproj import Transformer
 from shapely.geometry import MultiPoint, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from mrv.geo import AREA_CRS, area_ha, read_boundary
-from mrv.registry.parcel_io import areas_ha
+from mrv.geo import AREA_CRS, area_ha, areas_ha, read_boundary, to_metric
 from mrv.units import ha_to_mu
 
 AOI = Path("aoi")
 GRID_DEG = 1e-7
 """Coordinate grid of the written files (degrees; ~1 cm)."""
 
-_TO_METRIC = Transformer.from_crs("EPSG:4326", AREA_CRS, always_xy=True)
 _TO_WGS = Transformer.from_crs(AREA_CRS, "EPSG:4326", always_xy=True)
 
 
@@ -202,11 +200,7 @@ SITES = (
 
 
 def _to_metric(geom: BaseGeometry) -> BaseGeometry:
-    def fn(c: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        x, y = _TO_METRIC.transform(c[:, 0], c[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(geom, fn)
+    return to_metric([geom])[0]
 
 
 def _to_wgs(geom: BaseGeometry) -> BaseGeometry:

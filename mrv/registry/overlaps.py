@@ -17,8 +17,9 @@ from sqlalchemy import Connection, Select, and_, null, or_, select, text
 from sqlalchemy.orm import aliased
 
 from mrv.errors import ParcelOverlapError
+from mrv.geo import to_metric
 from mrv.registry.models import Parcel, Project, ProjectParcel
-from mrv.registry.parcel_io import from_geojson, to_metric
+from mrv.registry.parcel_io import from_geojson
 
 OVERLAP_TOLERANCE_HA = 0.01
 """Overlaps up to 0.01 ha (100 m²) are ignored as digitising slivers.

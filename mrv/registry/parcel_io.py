@@ -18,21 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from mrv.datums import DATUMS
 from mrv.errors import RegistryInputError
-from mrv.geo import AREA_CRS, convert_datum
+from mrv.geo import convert_datum
 from mrv.registry.journal import canonical, jsonable, sha256_hex
 
 GEOJSON_SUFFIXES = (".geojson", ".json")
 GPKG_SUFFIXES = (".gpkg",)
 LAYER = "parcels"
 """Layer name of exported GeoPackages."""
-
-GeomArray = npt.NDArray[np.object_]
 
 
 @dataclass(frozen=True)
@@ -115,26 +112,6 @@ def read_features(path: Path, datum: str = "wgs84") -> list[Feature]:
         )
         for fid, record, geom in zip(gdf.index, records, geoms, strict=True)
     ]
-
-
-def to_metric(geoms: Sequence[BaseGeometry] | GeomArray) -> GeomArray:
-    """WGS84 lon/lat geometries transformed to :data:`~mrv.geo.AREA_CRS` (vectorised)."""
-    from pyproj import Transformer
-
-    transformer = Transformer.from_crs("EPSG:4326", AREA_CRS, always_xy=True)
-
-    def _fn(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        x, y = transformer.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([x, y])
-
-    array = np.empty(len(geoms), dtype=object)
-    array[:] = list(geoms)
-    return np.asarray(shapely.transform(array, _fn), dtype=object)
-
-
-def areas_ha(geoms: Sequence[BaseGeometry] | GeomArray) -> npt.NDArray[np.float64]:
-    """Areas of WGS84 geometries in hectares, computed in EPSG:4549."""
-    return np.asarray(shapely.area(to_metric(geoms)), dtype=np.float64) / 10_000.0
 
 
 def to_geojson(geom: BaseGeometry) -> dict[str, Any]:

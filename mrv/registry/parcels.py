@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Select, insert, select
 from sqlalchemy.orm import aliased
 
 from mrv.errors import RecordNotFoundError, RegistryInputError
+from mrv.geo import areas_ha
 from mrv.hashing import sha256_file
 from mrv.registry import lookup
 from mrv.registry.core import Outcome, Receipt, Registry, Tx
@@ -36,7 +37,6 @@ from mrv.registry.models import (
 from mrv.registry.overlaps import find_overlaps, lock_overlap_checks, overlap_error
 from mrv.registry.parcel_io import (
     Feature,
-    areas_ha,
     check_datum,
     file_problem,
     geometry_sha256,

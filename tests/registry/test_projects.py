@@ -20,11 +20,12 @@ from mrv.errors import (
     RegistryInputError,
     VerifierConflictError,
 )
+from mrv.geo import areas_ha
 from mrv.registry.contracts import create_contract, terminate_contract
 from mrv.registry.core import Registry
 from mrv.registry.journal import timestamp
 from mrv.registry.models import JournalEvent, Parcel, Party, Project, ProjectParcel
-from mrv.registry.parcel_io import areas_ha, geometry_sha256, to_geojson
+from mrv.registry.parcel_io import geometry_sha256, to_geojson
 from mrv.registry.parcels import import_parcels, list_parcels
 from mrv.registry.projects import (
     add_notice_comment,
