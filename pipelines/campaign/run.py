@@ -6,6 +6,7 @@ leaves nothing half-written."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mrv.dask_scheduler import dask_scheduler
-from mrv.errors import InputError
+from mrv.errors import InputError, MRVError
 from mrv.settings import Settings
 from pipelines.campaign import steps
 from pipelines.campaign.config import Campaign
@@ -70,6 +71,24 @@ def _prepare(out_dir: Path, force: bool) -> Path:
     return tmp
 
 
+def name_sources(exc: MRVError, sources: dict[Path, Path], tmp: Path) -> MRVError:
+    """The error with staged copies named by the user's files they came from."""
+
+    def fix(text: str) -> str:
+        for staged, source in sorted(sources.items(), key=lambda kv: -len(str(kv[0]))):
+            text = text.replace(str(staged), str(source))
+        return text.replace(str(tmp), "<run folder>")
+
+    problems = getattr(exc, "problems", None)
+    if problems:
+        exc.problems = tuple(  # type: ignore[attr-defined]
+            dataclasses.replace(p, file=fix(p.file) if p.file else p.file, reason=fix(p.reason))
+            for p in problems
+        )
+    exc.args = tuple(fix(a) if isinstance(a, str) else a for a in exc.args)
+    return exc
+
+
 def run_campaign(
     campaign: Campaign,
     out_dir: Path,
@@ -88,12 +107,13 @@ def run_campaign(
     out_dir = Path(out_dir).absolute()
     tmp = _prepare(out_dir, force)
     started = datetime.now(UTC)
+    sources: dict[Path, Path] = {}
     t0 = time.perf_counter()
     try:
         with _log_to(tmp / "run.log"), Stages(STAGES, enabled=progress) as stages:
             log.info("campaign %s from %s", campaign.spec.campaign.id, campaign.path)
             with stages.step("stage inputs"):
-                staged = stage_inputs(campaign, tmp)
+                staged, sources = stage_inputs(campaign, tmp)
             with dask_scheduler(scheduler or settings.dask_scheduler):
                 summary, generated = steps.compute(
                     staged, tmp, settings, stages, campaign_seed(staged)
@@ -116,6 +136,9 @@ def run_campaign(
                     render_report(tmp)
                     log.info("report written")
             log.info("run finished in %.1f s", time.perf_counter() - t0)
+    except MRVError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise name_sources(exc, sources, tmp) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

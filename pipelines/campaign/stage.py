@@ -16,13 +16,18 @@ from pipelines.plots.spec import load_spec
 INPUTS = "inputs"
 
 
-def _copy(src: Path, dst: Path) -> str:
+Sources = dict[Path, Path]
+"""Staged copy → the file it was copied from (to name the user's files in errors)."""
+
+
+def _copy(src: Path, dst: Path, sources: Sources) -> str:
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dst)
+    sources[dst.absolute()] = src
     return dst.name
 
 
-def _stage_survey(src_spec: Path, dst_dir: Path, methodology_id: str, site_boundary: Path) -> str:
+def _stage_survey(src_spec: Path, dst_dir: Path, methodology_id: str, sources: Sources) -> str:
     """Copy a survey spec's tables next to a rewritten ``survey.toml``; returns its path
     relative to ``inputs/``."""
     spec = load_spec(src_spec, get(methodology_id))
@@ -36,55 +41,58 @@ def _stage_survey(src_spec: Path, dst_dir: Path, methodology_id: str, site_bound
             k = 2
             while name in taken:
                 name, k = f"{src.stem}-{k}{src.suffix}", k + 1
-            names[src] = _copy(src, dst_dir / name)
+            names[src] = _copy(src, dst_dir / name, sources)
         tables[table] = names[src]
-    options: dict[str, Any] = {"datum": spec.datum, "encoding": spec.encoding}
-    if spec.boundary is not None:
-        if spec.boundary.resolve() == site_boundary.resolve():
-            options["boundary"] = "../../site/boundary.geojson"
-        else:
-            options["boundary"] = _copy(spec.boundary, dst_dir / f"boundary{spec.boundary.suffix}")
-        options["boundary_datum"] = spec.boundary_datum
+    # the site's boundary, whatever the spec names: a plot outside the site is bad input
+    options: dict[str, Any] = {
+        "datum": spec.datum,
+        "encoding": spec.encoding,
+        "boundary": "../../site/boundary.geojson",
+        "boundary_datum": "wgs84",
+    }
     doc = {
         "title": spec.title,
         "tables": tables,
         "options": options,
         "parameters": dict(spec.parameters),
     }
+    sources[(dst_dir / "survey.toml").absolute()] = src_spec
     (dst_dir / "survey.toml").write_text(
         dumps(doc, header=f"staged from {src_spec.name}"), encoding="utf-8"
     )
     return f"survey/{dst_dir.name}/survey.toml"
 
 
-def stage_inputs(campaign: Campaign, run_dir: Path) -> Campaign:
+def stage_inputs(campaign: Campaign, run_dir: Path) -> tuple[Campaign, Sources]:
     """Copy every input the campaign names into ``run_dir/inputs`` and return the campaign as
-    loaded from the staged ``inputs/campaign.toml``. Files for a ``files`` scene source stay
-    where they are (recorded by hash in ``run.json``)."""
+    loaded from the staged ``inputs/campaign.toml``, with where each copy came from. Files for a
+    ``files`` scene source stay where they are (recorded by hash in ``run.json``)."""
+    sources: Sources = {}
     spec = campaign.spec
     inputs = run_dir / INPUTS
     site_src = campaign.site_dir
     boundary = site_src / "boundary.geojson"
-    _copy(boundary, inputs / "site" / "boundary.geojson")
-    _copy(site_src / "parcels.geojson", inputs / "site" / "parcels.geojson")
+    _copy(boundary, inputs / "site" / "boundary.geojson", sources)
+    _copy(site_src / "parcels.geojson", inputs / "site" / "parcels.geojson", sources)
     surveys = {
         label: _stage_survey(
-            campaign.resolve(rel), inputs / "survey" / label, spec.methodology.id, boundary
+            campaign.resolve(rel), inputs / "survey" / label, spec.methodology.id, sources
         )
         for label, rel in (("before", spec.survey.before), ("after", spec.survey.after))
     }
+    labels = _copy(campaign.resolve(spec.satellite.labels), inputs / "labels.geojson", sources)
     sat: dict[str, Any] = {
-        "labels": _copy(campaign.resolve(spec.satellite.labels), inputs / "labels.geojson"),
+        "labels": labels,
         "label_column": spec.satellite.label_column,
         "classes": spec.satellite.classes,
         "strata_classes": dict(spec.satellite.strata_classes),
     }
     if spec.satellite.assessment is not None:
         sat["assessment"] = _copy(
-            campaign.resolve(spec.satellite.assessment), inputs / "assessment.geojson"
+            campaign.resolve(spec.satellite.assessment), inputs / "assessment.geojson", sources
         )
     methodology = get(spec.methodology.id)
-    _copy(methodology.document, inputs / "methodology" / methodology.document.name)
+    _copy(methodology.document, inputs / "methodology" / methodology.document.name, sources)
     scenes = spec.scenes.model_dump(exclude_none=True)
     scenes["paths"] = [str(campaign.resolve(p)) for p in spec.scenes.paths]
     doc = {
@@ -111,7 +119,8 @@ def stage_inputs(campaign: Campaign, run_dir: Path) -> Campaign:
         ),
         encoding="utf-8",
     )
-    return load_campaign(staged)
+    sources[staged.absolute()] = campaign.path
+    return load_campaign(staged), sources
 
 
 def input_records(run_dir: Path) -> list[dict[str, Any]]:

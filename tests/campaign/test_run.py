@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,29 @@ def test_an_existing_run_folder_is_not_overwritten(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="exists and is not empty"):
         run_campaign(load_campaign(path), out, progress=False)
     assert (out / "keep.txt").read_text() == "x"
+
+
+def test_a_survey_plot_outside_the_site_is_named_in_the_users_file(tmp_path: Path) -> None:
+    survey = tmp_path / "survey2025"
+    shutil.copytree(EXAMPLE / "survey" / "2025", survey)
+    toml = survey / "survey.toml"
+    toml.write_text(  # the spec names no boundary: the campaign's site still applies
+        "\n".join(
+            line for line in toml.read_text("utf-8").splitlines() if not line.startswith("boundary")
+        ),
+        encoding="utf-8",
+    )
+    plots = survey / "plots.csv"
+    lines = plots.read_text("utf-8").splitlines()
+    lines[3] = lines[3].replace(",119.", ",119.7", 1)  # third plot moved ~10 km east
+    plots.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = tmp_path / "c.toml"
+    after = str((EXAMPLE / "survey" / "2025" / "survey.toml").resolve())
+    path.write_text(example_text().replace(after, str(toml)), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        run_campaign(load_campaign(path), tmp_path / "out", progress=False)
+    located = [p for p in info.value.problems if p.row is not None]
+    assert located and located[0].file == str(plots) and located[0].row == 4
+    assert "outside" in located[0].reason
+    assert ".partial" not in str(info.value)
+    assert not (tmp_path / "out").exists()
