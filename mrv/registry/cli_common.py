@@ -11,10 +11,8 @@ with a :class:`~mrv.errors.RegistryInputError` naming the option (exit code 2).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import entry_points
@@ -138,19 +136,6 @@ def file_sha256(path: Path, option: str) -> str:
     if not path.is_file():
         raise RegistryInputError(f"{option}: no file {str(path)!r}", field=_field(option))
     return sha256_file(path)
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file so no half-written file remains."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def china_today() -> dt.date:

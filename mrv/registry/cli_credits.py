@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from mrv.atomic import write_bytes_atomic
 from mrv.cli._common import to_json, write_atomic
 from mrv.registry import (
     certificate,
@@ -37,7 +38,6 @@ from mrv.registry.cli_common import (
     parse_int,
     parse_opt_date,
     parse_tonnes,
-    write_bytes_atomic,
 )
 
 credits_app = typer.Typer(help="Credits: transfers, cancellations, holdings.", no_args_is_help=True)

@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from mrv.atomic import write_bytes_atomic
 from mrv.errors import InputError, Problem
 
 PUBLIC_KEY_BYTES = 32
@@ -58,19 +57,6 @@ def decode_public(text: str, *, source: str = "public key") -> bytes:
     return raw
 
 
-def _write_new(path: Path, data: bytes, mode: int) -> None:
-    """Write ``data`` to a temporary sibling with ``mode`` and rename it to ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_key(key: Ed25519PrivateKey, path: Path, *, overwrite: bool = False) -> Path:
     """Write the private key to ``path`` (PEM, 0600) and the public key to ``path.pub``."""
     pub = pub_path(path)
@@ -85,9 +71,11 @@ def save_key(key: Ed25519PrivateKey, path: Path, *, overwrite: bool = False) -> 
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    _write_new(path, pem, 0o600)
+    write_bytes_atomic(path, pem, mode=0o600)
     raw = public_raw(key)
-    _write_new(pub, f"{ALGORITHM} {public_b64(key)} {fingerprint(raw)}\n".encode(), 0o644)
+    write_bytes_atomic(
+        pub, f"{ALGORITHM} {public_b64(key)} {fingerprint(raw)}\n".encode(), mode=0o644
+    )
     return pub
 
 
