@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -151,14 +153,31 @@ def test_a_rerun_from_the_staged_inputs_is_byte_identical(run_dir: Path, tmp_pat
     ]
 
 
+@contextmanager
+def _local_cluster() -> Iterator[Any]:
+    """Two worker processes; startup is retried once (on a loaded 2-core machine a worker can
+    miss the start-up deadline: "Cluster closed without starting up")."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "120s"}):
+        for attempt in (1, 2):
+            try:
+                cluster = LocalCluster(
+                    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+                )
+                break
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+        with cluster:
+            yield cluster
+
+
 def test_the_same_campaign_on_a_two_worker_cluster_gives_identical_outputs(
     run_dir: Path, tmp_path: Path
 ) -> None:
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
+    with _local_cluster() as cluster:
         out = tmp_path / "cluster"
         run_campaign(
             load_campaign(run_dir / "inputs" / "campaign.toml"),
