@@ -118,6 +118,12 @@ class RegistryError(MRVError):
         self.detail: dict[str, Any] = detail
 
 
+class AuthenticationError(RegistryError):
+    """No credentials, or an unknown, expired or revoked API token (HTTP 401)."""
+
+    code = "unauthenticated"
+
+
 class RecordNotFoundError(RegistryError, LookupError):
     """A party, parcel, project, account, batch, lot … does not exist."""
 

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     notice_working_days: int = Field(
         default=20, ge=0, le=100, description="Public-notice period, working days (CCER Art. 12)."
     )
+    api_max_body_bytes: int = Field(
+        default=1_048_576, ge=1_024, description="Largest JSON request body the API accepts."
+    )
+    api_max_upload_bytes: int = Field(
+        default=536_870_912, ge=1_024, description="Largest file upload (parcels, packages)."
+    )
     sh_client_id: str | None = Field(default=None, description="Sentinel Hub / CDSE client id.")
     sh_client_secret: str | None = Field(
         default=None, description="Sentinel Hub / CDSE client secret.", repr=False

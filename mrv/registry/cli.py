@@ -52,6 +52,7 @@ from mrv.registry.models import (
     TradingLot,
 )
 from mrv.registry.parties import add_role, create_party
+from mrv.registry.queries import list_parties
 
 app = typer.Typer(
     help="The Huzhou carbon registry: parties, parcels, projects, credits, trading.",
@@ -167,24 +168,6 @@ def status(database_url: DbOpt = None, as_json: JsonOpt = False) -> None:
 # -- parties -----------------------------------------------------------------------------------
 
 
-def _parties(conn: Connection, code: str | None = None) -> list[dict[str, Any]]:
-    query = select(Party.id, Party.code, Party.name, Party.credit_code).order_by(Party.code)
-    if code is not None:
-        query = query.where(Party.code == code)
-    rows = conn.execute(query).all()
-    roles: dict[int, list[str]] = {r.id: [] for r in rows}
-    for party_id, role in conn.execute(
-        select(PartyRole.party_id, PartyRole.role)
-        .where(PartyRole.party_id.in_(list(roles)))
-        .order_by(PartyRole.role)
-    ):
-        roles[party_id].append(role)
-    return [
-        {"code": r.code, "name": r.name, "credit_code": r.credit_code, "roles": roles[r.id]}
-        for r in rows
-    ]
-
-
 @party_app.command("create")
 def party_create(
     code: CodeArg,
@@ -232,15 +215,15 @@ def party_add_role(
 @party_app.command("list")
 def party_list(database_url: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Every party with its roles."""
-    with opened(database_url) as registry, registry.read() as conn:
-        emit(_parties(conn))
+    with opened(database_url) as registry:
+        emit(list_parties(registry))
 
 
 @party_app.command("show")
 def party_show(code: CodeArg, database_url: DbOpt = None, as_json: JsonOpt = False) -> None:
     """One party with its roles."""
-    with opened(database_url) as registry, registry.read() as conn:
-        found = _parties(conn, code)
+    with opened(database_url) as registry:
+        found = list_parties(registry, code)
     if not found:
         raise RecordNotFoundError(f"no party {code!r}", field="party", party=code)
     emit(found[0])

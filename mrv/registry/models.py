@@ -95,6 +95,21 @@ class Party(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
 
 
+class ApiToken(Base):
+    """An API token of a party: only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    """The token's first characters, to recognise it in listings (never enough to use it)."""
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    expires_at: Mapped[dt.datetime | None] = mapped_column()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()
+
+
 class PartyRole(Base):
     """One role a party holds (a party may hold several)."""
 

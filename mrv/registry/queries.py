@@ -12,10 +12,30 @@ from mrv.registry.audit import STATUSES
 from mrv.registry.blocks import serial_label
 from mrv.registry.core import Registry
 from mrv.registry.journal import timestamp
-from mrv.registry.models import Account, Batch, CreditBlock, JournalEvent, Project
+from mrv.registry.models import Account, Batch, CreditBlock, JournalEvent, Party, PartyRole, Project
 
 ACTIVE = CreditBlock.active == True  # noqa: E712
 MAX_PAGE = 1000
+
+
+def list_parties(registry: Registry, code: str | None = None) -> list[dict[str, Any]]:
+    """Every party (or the one ``code``) with its roles, by code."""
+    with registry.read() as conn:
+        query = select(Party.id, Party.code, Party.name, Party.credit_code).order_by(Party.code)
+        if code is not None:
+            query = query.where(Party.code == code)
+        rows = conn.execute(query).all()
+        roles: dict[int, list[str]] = {r.id: [] for r in rows}
+        for party_id, role in conn.execute(
+            select(PartyRole.party_id, PartyRole.role)
+            .where(PartyRole.party_id.in_(list(roles)))
+            .order_by(PartyRole.role)
+        ):
+            roles[party_id].append(role)
+    return [
+        {"code": r.code, "name": r.name, "credit_code": r.credit_code, "roles": roles[r.id]}
+        for r in rows
+    ]
 
 
 def holdings(registry: Registry, account: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from tests.registry.builders import issued_batch
 
 
 def test_migrations_create_exactly_the_models(registry: Registry) -> None:
-    assert current_revision(registry.engine) == head_revision() == "0001"
+    assert current_revision(registry.engine) == head_revision() == "0002"
     with registry.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []

@@ -1,0 +1,63 @@
+"""``create_app``: the FastAPI application with injected settings (and, in tests, a registry)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import problems
+from api.limits import BodyLimit
+from api.routers import credits, meta, parties
+from mrv.registry.core import Registry
+from mrv.settings import Settings
+
+UPLOAD_PATHS = ("/v1/parcels/import", "/v1/packages")
+"""Routes that take files (their limit is ``api_max_upload_bytes``)."""
+
+
+def create_app(settings: Settings | None = None, registry: Registry | None = None) -> FastAPI:
+    """The application: routers per resource, problem details, body limits.
+
+    ``registry`` is used as given (tests); otherwise one is opened from ``settings`` at start-up
+    (migrated to the head) and closed at shutdown.
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = registry is None
+        app.state.registry = registry if registry is not None else Registry.open(settings)
+        try:
+            yield
+        finally:
+            if own:
+                app.state.registry.close()
+
+    app = FastAPI(
+        title="Huzhou carbon-sink MRV registry",
+        version="1.0",
+        description=(
+            "Parties, parcels, collection contracts, projects, monitoring reports, verification, "
+            "issuance, transfers, trading lots, retirements and benefit distribution. Every "
+            "write is one journaled transaction; errors are RFC 9457 problem details."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if registry is not None:
+        app.state.registry = registry
+    problems.install(app)
+    for router in (meta.router, parties.router, credits.router):
+        app.include_router(router, prefix="/v1")
+
+    def limit_for(path: str) -> int:
+        upload = any(path.startswith(p) for p in UPLOAD_PATHS)
+        return settings.api_max_upload_bytes if upload else settings.api_max_body_bytes
+
+    app.add_middleware(BodyLimit, limit_for=limit_for)
+    return app
+
+
+__all__ = ["create_app"]
