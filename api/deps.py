@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.tokencache import TokenCache
 from mrv.registry.core import Registry
 from mrv.registry.tokens import Principal, authenticate
 from mrv.settings import Settings
@@ -28,12 +29,20 @@ def get_settings(request: Request) -> Settings:
 
 
 async def current_principal(
+    request: Request,
     registry: Annotated[Registry, Depends(get_registry)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The party of the bearer token (401 problem details without a valid one)."""
     token = credentials.credentials if credentials is not None else None
-    return await run_in_threadpool(authenticate, registry, token)
+    cache: TokenCache = request.app.state.token_cache
+    if token is not None:
+        cached = cache.get(token)
+        if cached is not None:
+            return cached
+    principal = await run_in_threadpool(authenticate, registry, token)
+    cache.put(token or "", principal)
+    return principal
 
 
 RegistryDep = Annotated[Registry, Depends(get_registry)]

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     api_max_upload_bytes: int = Field(
         default=536_870_912, ge=1_024, description="Largest file upload (parcels, packages)."
     )
+    api_token_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long the API trusts a checked token without asking the database "
+        "(a revoked token may work this long in a running server; 0 = always ask).",
+    )
     sh_client_id: str | None = Field(default=None, description="Sentinel Hub / CDSE client id.")
     sh_client_secret: str | None = Field(
         default=None, description="Sentinel Hub / CDSE client secret.", repr=False

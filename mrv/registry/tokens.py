@@ -31,6 +31,7 @@ class Principal:
     party: str
     roles: frozenset[str]
     token_id: int
+    expires_at: dt.datetime | None = None
 
 
 def token_sha256(token: str) -> str:
@@ -118,21 +119,25 @@ def authenticate(registry: Registry, token: str | None) -> Principal:
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         raise AuthenticationError("a valid API token is required (Authorization: Bearer …)")
     with registry.read() as conn:
-        row = conn.execute(
-            select(ApiToken.id, ApiToken.expires_at, ApiToken.revoked_at, Party.code, Party.id)
+        rows = conn.execute(
+            select(
+                ApiToken.id, ApiToken.expires_at, ApiToken.revoked_at, Party.code, PartyRole.role
+            )
             .join(Party, Party.id == ApiToken.party_id)
+            .outerjoin(PartyRole, PartyRole.party_id == Party.id)
             .where(ApiToken.token_sha256 == token_sha256(token))
-        ).first()
-        if row is None or row.revoked_at is not None:
-            raise AuthenticationError("a valid API token is required (Authorization: Bearer …)")
-        expires = row.expires_at
-        if expires is not None:
-            if expires.tzinfo is None:  # SQLite returns naive UTC
-                expires = expires.replace(tzinfo=dt.UTC)
-            if expires <= registry.clock():
-                raise AuthenticationError("a valid API token is required (token expired)")
-        roles = conn.execute(select(PartyRole.role).where(PartyRole.party_id == row[4])).scalars()
-        return Principal(party=row.code, roles=frozenset(roles), token_id=row.id)
+        ).all()
+    if not rows or rows[0].revoked_at is not None:
+        raise AuthenticationError("a valid API token is required (Authorization: Bearer …)")
+    first = rows[0]
+    expires = first.expires_at
+    if expires is not None:
+        if expires.tzinfo is None:  # SQLite returns naive UTC
+            expires = expires.replace(tzinfo=dt.UTC)
+        if expires <= registry.clock():
+            raise AuthenticationError("a valid API token is required (token expired)")
+    roles = frozenset(r.role for r in rows if r.role is not None)
+    return Principal(party=first.code, roles=roles, token_id=first.id, expires_at=expires)
 
 
 __all__ = [
