@@ -9,7 +9,22 @@ from fastapi import FastAPI
 
 from api import problems
 from api.limits import BodyLimit
-from api.routers import credits, meta, parties
+from api.routers import (
+    contracts,
+    credits,
+    distribution,
+    issuance,
+    journal,
+    lots,
+    meta,
+    parcels,
+    parties,
+    projects,
+    reports,
+    retirements,
+    verification,
+)
+from api.tokencache import TokenCache
 from mrv.registry.core import Registry
 from mrv.settings import Settings
 
@@ -46,10 +61,15 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.token_cache = TokenCache(settings.api_token_cache_seconds)
     if registry is not None:
         app.state.registry = registry
     problems.install(app)
-    for router in (meta.router, parties.router, credits.router):
+    for module in (
+        meta, parties, parcels, contracts, projects, reports, verification,
+        issuance, credits, lots, retirements, distribution, journal,
+    ):  # fmt: skip
+        router = module.router
         app.include_router(router, prefix="/v1")
 
     def limit_for(path: str) -> int:

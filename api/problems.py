@@ -66,11 +66,15 @@ def for_error(exc: MRVError, instance: str | None = None) -> JSONResponse:
     code = str(getattr(exc, "code", "invalid-input" if isinstance(exc, InputError) else "error"))
     extra: dict[str, Any] = {}
     detail = getattr(exc, "detail", None)
-    if isinstance(detail, dict) and detail:
-        extra["records"] = detail
+    records = dict(detail) if isinstance(detail, dict) else {}
+    listed = records.pop("problems", None)  # the registry's located problems, one shape for all
+    if records:
+        extra["records"] = records
     problems = getattr(exc, "problems", ())
     if problems:
         extra["problems"] = [p.to_dict() for p in problems]
+    elif isinstance(listed, list):
+        extra["problems"] = listed
     message = str(exc).split("\n", 1)[0]
     return problem(status, title, message, code, instance, **extra)
 
