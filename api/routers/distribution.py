@@ -12,7 +12,9 @@ from pydantic import BaseModel, Field
 from api.deps import Actor, IdempotencyKey, RegistryDep
 from api.pagination import Cursor, Limit, Page, paginate
 from api.schemas import WriteResult, receipt
+from mrv.errors import ForbiddenError
 from mrv.registry.distribution import distribution_statement, get_distribution, record_payment
+from mrv.registry.tokens import Principal
 
 router = APIRouter(tags=["distribution"])
 
@@ -91,13 +93,32 @@ class Statement(Page[OwnerStatement]):
     totals: Money
 
 
+OVERSEERS = frozenset({"admin", "bureau", "trading_centre", "cooperative"})
+"""Roles that see every owner's lines; an owner household sees only its own."""
+
+
+def _statement_owner(actor: Principal, owner: str | None) -> str | None:
+    """The owner filter the actor may use: households are held to themselves (names and amounts
+    of other households are private); parties with no such role are refused."""
+    if actor.roles & OVERSEERS:
+        return owner
+    if "owner_household" in actor.roles and owner in (None, actor.party):
+        return actor.party
+    raise ForbiddenError(
+        f"{actor.party} may only read its own distribution lines", actor=actor.party
+    )
+
+
 @router.get("/lots/{lot}/distribution", response_model=DistributionOut)
 def get_lot_distribution(
     lot: Annotated[str, Path(max_length=64, description="Lot code.")],
     actor: Actor,
     registry: RegistryDep,
 ) -> dict[str, Any]:
-    """The benefit distribution written when the lot was settled."""
+    """The benefit distribution written when the lot was settled (admins, bureaus, the trading
+    centre and cooperatives: it names every household)."""
+    if not actor.roles & OVERSEERS:
+        raise ForbiddenError(f"{actor.party} may not read whole distributions", actor=actor.party)
     return get_distribution(registry, lot)
 
 
@@ -110,7 +131,9 @@ def get_statement(
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Statement:
-    """Due, paid and outstanding per owner and parcel, with the line ids payments name."""
+    """Due, paid and outstanding per owner and parcel, with the line ids payments name (an
+    owner household sees only its own lines)."""
+    owner = _statement_owner(actor, owner)
     found = distribution_statement(registry, lot=lot, owner=owner)
     page = paginate(found["owners"], lambda o: o["owner"], limit=limit, cursor=cursor)
     return Statement.model_validate(

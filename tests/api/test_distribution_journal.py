@@ -37,8 +37,11 @@ def test_the_distribution_of_a_settled_lot(
     # net 72,175.50; owners 80 % of 1/2 and 3/10, 70 % of 1/5 (the registry's worked example)
     assert [x["amount_yuan"] for x in found["lines"]] == ["28870.20", "17322.12", "10104.57"]
     assert found["cooperative_retained_yuan"] == "15878.61"
-    problem(client.get("/v1/lots/LOT-NONE/distribution", headers=token_for(BUYER)), 404,
+    problem(client.get("/v1/lots/LOT-NONE/distribution", headers=token_for(COOPERATIVE)), 404,
             "not-found")  # fmt: skip
+    # it names every household: buyers and households may not read it whole
+    problem(client.get(url, headers=token_for(BUYER)), 403, "forbidden")
+    problem(client.get(url, headers=token_for("owner-P1")), 403, "forbidden")
 
 
 def test_payments_by_the_proponent_show_in_the_statement(
@@ -83,6 +86,13 @@ def test_payments_by_the_proponent_show_in_the_statement(
     by_lot = client.get(statement_url, params={"lot": sold["lot"]}, headers=coop).json()
     assert by_lot["totals"] == whole["totals"] and by_lot["lot"] == sold["lot"]
     problem(client.get(statement_url, params={"owner": "nobody"}, headers=coop), 404, "not-found")
+    # a household sees its own lines only, whatever it asks for; a buyer sees none
+    household = token_for("owner-P2")
+    own = client.get(statement_url, headers=household).json()
+    assert [o["owner"] for o in own["items"]] == ["owner-P2"] and own["owner"] == "owner-P2"
+    problem(client.get(statement_url, params={"owner": "owner-P1"}, headers=household), 403,
+            "forbidden")  # fmt: skip
+    problem(client.get(statement_url, headers=buyer), 403, "forbidden")
 
 
 def test_the_journal_page_by_page(
