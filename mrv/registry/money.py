@@ -14,6 +14,9 @@ from mrv.errors import RegistryInputError
 BP_PER_UNIT = 10_000
 FEN = Decimal("0.01")
 """One fen, the smallest amount paid."""
+MAX_YUAN = Decimal(10) ** 12
+"""Amounts from a trillion yuan up are refused (they would not fit the 64-bit fen/li columns
+exactly, and no carbon-credit amount comes near)."""
 
 
 def decimal_value(value: Decimal | str | int, field: str) -> Decimal:
@@ -28,6 +31,8 @@ def decimal_value(value: Decimal | str | int, field: str) -> Decimal:
         raise RegistryInputError(f"{field} {value!r} is not a number", field=field) from exc
     if not number.is_finite():
         raise RegistryInputError(f"{field} must be a finite number", field=field)
+    if abs(number) >= MAX_YUAN:
+        raise RegistryInputError(f"{field} {value!r} is too large (≥ 10^12)", field=field)
     return number
 
 
