@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import problems
+from api.jobs import JobRunner
 from api.limits import BodyLimit
 from api.routers import (
+    campaigns,
     contracts,
     credits,
     distribution,
@@ -17,6 +19,7 @@ from api.routers import (
     journal,
     lots,
     meta,
+    packages,
     parcels,
     parties,
     projects,
@@ -44,9 +47,11 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = registry is None
         app.state.registry = registry if registry is not None else Registry.open(settings)
+        app.state.jobs = JobRunner(settings.data_dir / "jobs")
         try:
             yield
         finally:
+            app.state.jobs.shutdown()
             if own:
                 app.state.registry.close()
 
@@ -67,7 +72,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     problems.install(app)
     for module in (
         meta, parties, parcels, contracts, projects, reports, verification,
-        issuance, credits, lots, retirements, distribution, journal,
+        issuance, credits, lots, retirements, distribution, journal, campaigns, packages,
     ):  # fmt: skip
         router = module.router
         app.include_router(router, prefix="/v1")
