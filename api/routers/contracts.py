@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import Actor, IdempotencyKey, RegistryDep
+from api.openapi import PROBLEMS
 from api.pagination import Cursor, Limit, Page, paginate
 from api.schemas import WriteResult, receipt
 from mrv.registry.contracts import (
@@ -20,12 +21,15 @@ from mrv.registry.contracts import (
     terminate_contract,
 )
 
-router = APIRouter(prefix="/contracts", tags=["contracts"])
+router = APIRouter(prefix="/contracts", tags=["contracts"], responses=PROBLEMS)
 
 ContractCode = Annotated[str, Path(max_length=64, description="Contract code.")]
 ContractStatus = Literal["active", "terminated"]
 DECIMAL = r"^\d+(\.\d+)?$"
 """A decimal number as text (the registry checks its precision: li for prices, bp for shares)."""
+PAYMENT = r"^\d{1,9}(\.\d+)?$"
+"""Yuan per mu per year, below ¥10⁹: longer amounts lost digits in decimal arithmetic and
+overflowed the 64-bit li column (a server error)."""
 
 
 class ContractIn(BaseModel):
@@ -43,7 +47,7 @@ class ContractIn(BaseModel):
         examples=["2056-01-01"], description="Day after the term (terms are [start, end))."
     )
     annual_payment_yuan_per_mu: str = Field(
-        max_length=32, pattern=DECIMAL, examples=["16.926"], description="Whole li (0.001 yuan)."
+        max_length=32, pattern=PAYMENT, examples=["16.926"], description="Whole li (0.001 yuan)."
     )
     settlement_cycle_years: int = Field(gt=0, le=100, examples=[3])
     owner_share: str = Field(

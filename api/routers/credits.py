@@ -10,12 +10,13 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, IdempotencyKey, RegistryDep
+from api.openapi import PROBLEMS
 from api.schemas import WriteResult, receipt
 from mrv.registry.credits import cancel, report_reversal, transfer
 from mrv.registry.models import CANCEL_REASONS, REVERSAL_KINDS
 from mrv.registry.queries import holdings
 
-router = APIRouter(tags=["credits"])
+router = APIRouter(tags=["credits"], responses=PROBLEMS)
 
 
 class TransferIn(BaseModel):

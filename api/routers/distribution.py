@@ -10,19 +10,22 @@ from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, IdempotencyKey, RegistryDep
+from api.openapi import PROBLEMS
 from api.pagination import Cursor, Limit, Page, paginate
 from api.schemas import WriteResult, receipt
 from mrv.errors import ForbiddenError
 from mrv.registry.distribution import distribution_statement, get_distribution, record_payment
 from mrv.registry.tokens import Principal
 
-router = APIRouter(tags=["distribution"])
+router = APIRouter(tags=["distribution"], responses=PROBLEMS)
 
 
 class PaymentIn(BaseModel):
     """A payment to an owner against a distribution line, with its proof."""
 
-    amount_yuan: str = Field(max_length=32, pattern=r"^\d+(\.\d+)?$", examples=["2887.02"])
+    amount_yuan: str = Field(  # below ¥10¹²: longer amounts overflowed decimal arithmetic (500)
+        max_length=32, pattern=r"^\d{1,12}(\.\d+)?$", examples=["2887.02"]
+    )
     bank_reference: str = Field(max_length=100, examples=["ABC-20260302-000123"])
     paid_on: dt.date = Field(examples=["2026-03-02"])
 

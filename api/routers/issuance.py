@@ -10,12 +10,13 @@ from pydantic import BaseModel, Field
 
 from api.deps import Actor, IdempotencyKey, RegistryDep
 from api.listing import after_id, id_page, list_batches
+from api.openapi import PROBLEMS
 from api.pagination import Cursor, Limit, Page, paginate
 from api.schemas import WriteResult, receipt
 from mrv.registry.issuance import issue
 from mrv.registry.queries import batch_summary, blocks, find_serial
 
-router = APIRouter(tags=["issuance"])
+router = APIRouter(tags=["issuance"], responses=PROBLEMS)
 
 Prefix = Annotated[
     str,

@@ -9,12 +9,13 @@ from pydantic import BaseModel, Field
 
 from api.deps import Actor, RegistryDep
 from api.listing import after_id, id_page
+from api.openapi import PROBLEMS
 from api.pagination import Cursor, Limit, Page
 from mrv.registry.audit import audit
 from mrv.registry.exports import cadt_export
 from mrv.registry.queries import journal
 
-router = APIRouter(tags=["journal"])
+router = APIRouter(tags=["journal"], responses=PROBLEMS)
 
 
 class JournalEventOut(BaseModel):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import Actor, IdempotencyKey, RegistryDep
 from api.listing import list_lots
+from api.openapi import PROBLEMS
 from api.pagination import Cursor, Limit, Page, paginate
 from api.schemas import WriteResult, receipt
 from mrv.registry.trading import (
@@ -21,13 +22,16 @@ from mrv.registry.trading import (
     withdraw_lot,
 )
 
-router = APIRouter(tags=["lots"])
+router = APIRouter(tags=["lots"], responses=PROBLEMS)
 
 LotCode = Annotated[
     str, Path(max_length=64, description="Lot code.", examples=["LOT-1A2B3C4D5E6F"])
 ]
-YUAN = r"^\d+(\.\d+)?$"
-"""Decimal yuan as text (at most 2 decimals, checked by the registry)."""
+YUAN = r"^\d{1,12}(\.\d+)?$"
+"""Decimal yuan as text, below ¥10¹² (at most 2 decimals, checked by the registry); longer
+amounts passed the 28 digits of decimal arithmetic and failed as a server error."""
+PRICE = r"^\d{1,9}(\.\d+)?$"
+"""Yuan per tonne, below ¥10⁹ (so that a lot's gross proceeds stay within 64-bit fen)."""
 
 
 class LotIn(BaseModel):
@@ -37,7 +41,7 @@ class LotIn(BaseModel):
     batch: str = Field(max_length=80, examples=["HZ-BAM-AJ001-2025-001"])
     quantity: int = Field(gt=0, le=10**12, examples=[500], description="Whole tonnes CO2e.")
     ask_yuan_per_t: str = Field(
-        max_length=32, pattern=YUAN, examples=["75.00"], description="Yuan per tonne."
+        max_length=32, pattern=PRICE, examples=["75.00"], description="Yuan per tonne."
     )
 
 
@@ -46,7 +50,7 @@ class SettlementIn(BaseModel):
 
     buyer: str = Field(max_length=64, examples=["buyer-1"], description="The buyer's account.")
     price_yuan_per_t: str = Field(
-        max_length=32, pattern=YUAN, examples=["73.41"], description="Yuan per tonne."
+        max_length=32, pattern=PRICE, examples=["73.41"], description="Yuan per tonne."
     )
     fees_yuan: str = Field(default="0", max_length=32, pattern=YUAN, examples=["1234.50"])
     trade_ref: str = Field(

@@ -6,8 +6,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import Actor
+from api.openapi import PROBLEMS
 
-router = APIRouter(tags=["meta"])
+router = APIRouter(tags=["meta"], responses=PROBLEMS)
 
 
 class Health(BaseModel):

@@ -14,13 +14,14 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, IdempotencyKey, RegistryDep
+from api.openapi import PROBLEMS
 from api.pagination import Cursor, Limit, Page, paginate
 from api.schemas import WriteResult, receipt
 from mrv.errors import RegistryInputError
 from mrv.registry.models import EXTERNAL_SCHEMES, LAND_TYPES
 from mrv.registry.parcels import export_parcels, get_parcel, import_parcels, list_parcels
 
-router = APIRouter(prefix="/parcels", tags=["parcels"])
+router = APIRouter(prefix="/parcels", tags=["parcels"], responses=PROBLEMS)
 
 LandType = Literal["bamboo", "forest", "wetland", "farmland", "tea"]
 ExternalScheme = Literal[

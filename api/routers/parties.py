@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, IdempotencyKey, RegistryDep
+from api.openapi import PROBLEMS
 from api.pagination import Cursor, Limit, Page, paginate
 from api.schemas import WriteResult, receipt
 from mrv.errors import RecordNotFoundError
@@ -15,7 +16,7 @@ from mrv.registry.models import ROLES
 from mrv.registry.parties import add_role, create_party
 from mrv.registry.queries import list_parties
 
-router = APIRouter(prefix="/parties", tags=["parties"])
+router = APIRouter(prefix="/parties", tags=["parties"], responses=PROBLEMS)
 
 Code = Annotated[str, Path(max_length=64, description="Party code.")]
 

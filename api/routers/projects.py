@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, IdempotencyKey, RegistryDep
+from api.openapi import PROBLEMS
 from api.pagination import Cursor, Limit, Page, paginate
 from api.routers import notice
 from api.routers.parcels import LandType
@@ -25,7 +26,7 @@ from mrv.registry.projects import (
     reject_project,
 )
 
-router = APIRouter(prefix="/projects", tags=["projects"])
+router = APIRouter(prefix="/projects", tags=["projects"], responses=PROBLEMS)
 
 ProjectCode = Annotated[str, Path(max_length=64, description="Project code.")]
 ProjectStatus = Literal["draft", "public_notice", "registered", "rejected", "deregistered"]

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, IdempotencyKey, RegistryDep
+from api.openapi import PROBLEMS
 from api.pagination import Cursor, Limit, Page, paginate
 from api.schemas import WriteResult, receipt
 from mrv.registry.monitoring import get_report, list_reports, submit_report
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], responses=PROBLEMS)
 
 ProjectCode = Annotated[str, Path(max_length=64, description="Project code.")]
 ReportSeq = Annotated[int, Path(gt=0, le=10**6, description="The report's number in its project.")]

@@ -10,12 +10,13 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, IdempotencyKey, RegistryDep
+from api.openapi import PROBLEMS
 from api.schemas import WriteResult, receipt
 from mrv.registry.certificate import certificate_html, certificate_pdf, verify_certificate
 from mrv.registry.models import PURPOSES
 from mrv.registry.retirement import get_retirement, retire
 
-router = APIRouter(prefix="/retirements", tags=["retirements"])
+router = APIRouter(prefix="/retirements", tags=["retirements"], responses=PROBLEMS)
 
 CertificateNo = Annotated[
     str, Path(max_length=64, description="Certificate number.", examples=["HZ-RET-1A2B3C4D5E6F"])

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, IdempotencyKey, RegistryDep
+from api.openapi import PROBLEMS
 from api.routers.reports import ProjectCode, ReportSeq, ReportStatus
 from api.schemas import WriteResult, receipt
 from mrv.registry.verification import (
@@ -27,7 +28,7 @@ from mrv.registry.verification import (
     respond_to_finding,
 )
 
-router = APIRouter(tags=["verification"])
+router = APIRouter(tags=["verification"], responses=PROBLEMS)
 
 FindingId = Annotated[int, Path(gt=0, le=2**62, description="The finding's id.")]
 REPORT = "/projects/{code}/reports/{seq}"
