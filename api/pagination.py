@@ -60,4 +60,32 @@ def paginate(
     return Page[T](items=list(page), next_cursor=encode_cursor(key(page[-1])) if more else None)
 
 
-__all__ = ["MAX_LIMIT", "Cursor", "Limit", "Page", "decode_cursor", "encode_cursor", "paginate"]
+def after_id(cursor: str | None) -> int:
+    """The record id an id-paged cursor stands for (0: from the start)."""
+    if cursor is None:
+        return 0
+    key = decode_cursor(cursor)
+    if isinstance(key, bool) or not isinstance(key, int) or key < 0:
+        raise RegistryInputError("invalid cursor", field="cursor")
+    return key
+
+
+def id_page(result: dict[str, Any]) -> Page[dict[str, Any]]:
+    """A registry read's ``{"items", "next_cursor": id | None}`` as a page with an opaque cursor."""
+    after = result["next_cursor"]
+    return Page[dict[str, Any]](
+        items=result["items"], next_cursor=None if after is None else encode_cursor(after)
+    )
+
+
+__all__ = [
+    "MAX_LIMIT",
+    "Cursor",
+    "Limit",
+    "Page",
+    "after_id",
+    "decode_cursor",
+    "encode_cursor",
+    "id_page",
+    "paginate",
+]

@@ -9,12 +9,11 @@ from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, IdempotencyKey, RegistryDep
-from api.listing import after_id, id_page, list_batches
 from api.openapi import PROBLEMS
-from api.pagination import Cursor, Limit, Page, paginate
+from api.pagination import Cursor, Limit, Page, after_id, id_page, paginate
 from api.schemas import WriteResult, receipt
 from mrv.registry.issuance import issue
-from mrv.registry.queries import batch_summary, blocks, find_serial
+from mrv.registry.queries import batch_summary, blocks, find_serial, list_batches
 
 router = APIRouter(tags=["issuance"], responses=PROBLEMS)
 

@@ -8,9 +8,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, RegistryDep
-from api.listing import after_id, id_page
 from api.openapi import PROBLEMS
-from api.pagination import Cursor, Limit, Page
+from api.pagination import Cursor, Limit, Page, after_id, id_page
 from mrv.registry.audit import audit
 from mrv.registry.exports import cadt_export
 from mrv.registry.queries import journal

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, IdempotencyKey, RegistryDep
-from api.listing import list_lots
 from api.openapi import PROBLEMS
 from api.pagination import Cursor, Limit, Page, paginate
 from api.schemas import WriteResult, receipt
@@ -17,6 +16,7 @@ from mrv.registry.trading import (
     REFERENCE_WINDOW_TRADING_DAYS,
     get_lot,
     list_lot,
+    list_lots,
     reference_price,
     settle_lot,
     withdraw_lot,

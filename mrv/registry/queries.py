@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 
 from mrv.errors import RecordNotFoundError
 from mrv.registry import lookup
@@ -15,6 +15,16 @@ from mrv.registry.journal import timestamp
 from mrv.registry.models import Account, Batch, CreditBlock, JournalEvent, Party, PartyRole, Project
 
 ACTIVE = CreditBlock.active == True  # noqa: E712
+
+
+def _status_sums() -> list[Any]:
+    """SQL sums of active block quantities per status, in :data:`STATUSES` order."""
+    return [
+        func.coalesce(func.sum(case((CreditBlock.status == s, CreditBlock.quantity), else_=0)), 0)
+        for s in STATUSES
+    ]
+
+
 MAX_PAGE = 1000
 
 
@@ -40,10 +50,7 @@ def list_parties(registry: Registry, code: str | None = None) -> list[dict[str, 
 
 def holdings(registry: Registry, account: str) -> dict[str, Any]:
     """Tonnes an account holds per batch and status (held, listed, retired, cancelled, buffer)."""
-    sums = [
-        func.coalesce(func.sum(case((CreditBlock.status == s, CreditBlock.quantity), else_=0)), 0)
-        for s in STATUSES
-    ]
+    sums = _status_sums()
     with registry.read() as conn:
         account_id = lookup.account_id(registry, conn, account)
         rows = conn.execute(
@@ -66,10 +73,7 @@ def holdings(registry: Registry, account: str) -> dict[str, Any]:
 
 def batch_summary(registry: Registry, prefix: str) -> dict[str, Any]:
     """A batch with its totals by status and its project."""
-    sums = [
-        func.coalesce(func.sum(case((CreditBlock.status == s, CreditBlock.quantity), else_=0)), 0)
-        for s in STATUSES
-    ]
+    sums = _status_sums()
     with registry.read() as conn:
         b = lookup.batch(registry, conn, prefix)
         project = conn.execute(select(Project.code).where(Project.id == b.project_id)).scalar_one()
@@ -84,6 +88,35 @@ def batch_summary(registry: Registry, prefix: str) -> dict[str, Any]:
         "issued_at": timestamp(b.issued_at),
         **{s: int(v) for s, v in zip(STATUSES, totals, strict=True)},
     }
+
+
+def list_batches(registry: Registry, *, project: str | None = None) -> list[dict[str, Any]]:
+    """Every batch (or a project's) with its totals by status, as ``batch_summary`` gives one."""
+    sums = _status_sums()
+    query = (
+        select(Batch, Project.code.label("project"), *sums)
+        .join(Project, Project.id == Batch.project_id)
+        .outerjoin(CreditBlock, and_(CreditBlock.batch_id == Batch.id, ACTIVE))
+        .group_by(Batch.id, Project.code)
+        .order_by(Batch.serial_prefix)
+    )
+    if project is not None:
+        query = query.where(Project.code == project)
+    with registry.read() as conn:
+        rows = conn.execute(query).all()
+    return [
+        {
+            "batch": r.serial_prefix,
+            "project": r.project,
+            "vintage": r.vintage,
+            "issued_tco2e": r.quantity_tco2e,
+            "buffer_contribution_tco2e": r.buffer_tco2e,
+            "buffer_percent": r.buffer_bp / 100,
+            "issued_at": timestamp(r.issued_at),
+            **{s: int(v) for s, v in zip(STATUSES, r[-len(STATUSES) :], strict=True)},
+        }
+        for r in rows
+    ]
 
 
 def blocks(

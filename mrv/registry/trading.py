@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import aliased
 
 from mrv.errors import InvalidStateError, RecordNotFoundError, RegistryInputError
 from mrv.registry import calendar, lookup
@@ -311,27 +312,59 @@ def reference_price(
     }
 
 
+def list_lots(
+    registry: Registry,
+    *,
+    status: str | None = None,
+    batch: str | None = None,
+    seller: str | None = None,
+    code: str | None = None,
+) -> list[dict[str, Any]]:
+    """Trading lots (optionally by status, batch, seller or code) as JSON, by code."""
+    seller_account, buyer_account = aliased(Account), aliased(Account)
+    query = (
+        select(
+            TradingLot,
+            seller_account.code.label("seller"),
+            buyer_account.code.label("buyer"),
+            Batch.serial_prefix,
+        )
+        .join(seller_account, seller_account.id == TradingLot.seller_account_id)
+        .outerjoin(buyer_account, buyer_account.id == TradingLot.buyer_account_id)
+        .join(Batch, Batch.id == TradingLot.batch_id)
+        .order_by(TradingLot.code)
+    )
+    if status is not None:
+        query = query.where(TradingLot.status == status)
+    if batch is not None:
+        query = query.where(Batch.serial_prefix == batch)
+    if seller is not None:
+        query = query.where(seller_account.code == seller)
+    if code is not None:
+        query = query.where(TradingLot.code == code)
+    with registry.read() as conn:
+        rows = conn.execute(query).all()
+    return [
+        {
+            "lot": r.code,
+            "status": r.status,
+            "seller": r.seller,
+            "buyer": r.buyer,
+            "batch": r.serial_prefix,
+            "quantity_tco2e": r.quantity_tco2e,
+            "ask_yuan_per_t": yuan(r.ask_fen_per_t),
+            "price_yuan_per_t": yuan(r.price_fen_per_t),
+            "fees_yuan": yuan(r.fees_fen),
+            "trade_ref": r.trade_ref,
+            "settled_on": r.settled_on.isoformat() if r.settled_on else None,
+        }
+        for r in rows
+    ]
+
+
 def get_lot(registry: Registry, code: str) -> dict[str, Any]:
     """A trading lot as JSON."""
-    with registry.read() as conn:
-        row = conn.execute(select(TradingLot).where(TradingLot.code == code)).first()
-        if row is None:
-            raise RecordNotFoundError(f"no trading lot {code!r}", field="lot", lot=code)
-        ids = [i for i in (row.seller_account_id, row.buyer_account_id) if i is not None]
-        codes = dict(
-            conn.execute(select(Account.id, Account.code).where(Account.id.in_(ids))).all()
-        )
-        prefix = conn.execute(select(Batch.serial_prefix).where(Batch.id == row.batch_id)).scalar()
-    return {
-        "lot": row.code,
-        "status": row.status,
-        "seller": codes[row.seller_account_id],
-        "buyer": codes.get(row.buyer_account_id) if row.buyer_account_id else None,
-        "batch": prefix,
-        "quantity_tco2e": row.quantity_tco2e,
-        "ask_yuan_per_t": yuan(row.ask_fen_per_t),
-        "price_yuan_per_t": yuan(row.price_fen_per_t),
-        "fees_yuan": yuan(row.fees_fen),
-        "trade_ref": row.trade_ref,
-        "settled_on": row.settled_on.isoformat() if row.settled_on else None,
-    }
+    found = list_lots(registry, code=code)
+    if not found:
+        raise RecordNotFoundError(f"no trading lot {code!r}", field="lot", lot=code)
+    return found[0]
