@@ -28,6 +28,7 @@ from api.routers import (
     verification,
 )
 from api.tokencache import TokenCache
+from api.web.router import install as install_web
 from mrv.registry.core import Registry
 from mrv.settings import Settings
 
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     ):  # fmt: skip
         router = module.router
         app.include_router(router, prefix="/v1")
+    install_web(app)
 
     def limit_for(path: str) -> int:
         upload = any(path.startswith(p) for p in UPLOAD_PATHS)

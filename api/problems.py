@@ -7,14 +7,16 @@ records involved) is added as extension members.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.web.render import error_page, wants_html
 from mrv.errors import (
     AuthenticationError,
     ConflictError,
@@ -79,15 +81,38 @@ def for_error(exc: MRVError, instance: str | None = None) -> JSONResponse:
     return problem(status, title, message, code, instance, **extra)
 
 
+def problem_text(item: dict[str, Any]) -> str:
+    """``file x, row 3, column y: reason`` of a located problem."""
+    where = ", ".join(
+        f"{key} {item[key]}"
+        for key in ("file", "row", "feature", "column", "field")
+        if item.get(key) is not None
+    )
+    reason = str(item.get("reason", ""))
+    return f"{where}: {reason}" if where else reason
+
+
+def _as_page(request: Request, response: JSONResponse, detail: str | None = None) -> Response:
+    """The problem as an HTML page for a browser on a web page, else unchanged."""
+    if not wants_html(request):
+        return response
+    body = json.loads(bytes(response.body))
+    return error_page(
+        request, response.status_code, body["title"], detail or body["detail"],
+        [problem_text(p) for p in body.get("problems", [])],
+    )  # fmt: skip
+
+
 def install(app: FastAPI) -> None:
-    """Register the handlers: project errors, request validation, HTTP errors, anything else."""
+    """Register the handlers: project errors, request validation, HTTP errors, anything else.
+    On the web pages (a browser asking for HTML outside ``/v1``) the same problem is a page."""
 
     @app.exception_handler(MRVError)
-    async def _mrv(request: Request, exc: MRVError) -> JSONResponse:
-        return for_error(exc, request.url.path)
+    async def _mrv(request: Request, exc: MRVError) -> Response:
+        return _as_page(request, for_error(exc, request.url.path))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {"loc": [str(x) for x in e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")}
             for e in exc.errors()
@@ -95,21 +120,25 @@ def install(app: FastAPI) -> None:
         if any(e["type"] == "json_invalid" for e in errors):
             return problem(400, "Malformed JSON", "the request body is not valid JSON",
                            "malformed-json", request.url.path, errors=errors)  # fmt: skip
-        return problem(422, "Invalid input", f"{len(errors)} invalid field(s)", "invalid-input",
-                       request.url.path, errors=errors)  # fmt: skip
+        fields = "; ".join(f"{'.'.join(e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in errors)
+        return _as_page(request, problem(422, "Invalid input",
+                        f"{len(errors)} invalid field(s)", "invalid-input", request.url.path,
+                        errors=errors), fields)  # fmt: skip
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(
             exc.status_code, "http-error"
         )
-        return problem(exc.status_code, str(exc.detail), str(exc.detail), code, request.url.path)
+        found = problem(exc.status_code, str(exc.detail), str(exc.detail), code, request.url.path)
+        return _as_page(request, found)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem(500, "Internal error", "the server failed; nothing was written",
-                       "internal-error", request.url.path)  # fmt: skip
+        return _as_page(request, problem(500, "Internal error",
+                        "the server failed; nothing was written", "internal-error",
+                        request.url.path))  # fmt: skip
 
 
-__all__ = ["MEDIA_TYPE", "STATUS", "for_error", "install", "problem"]
+__all__ = ["MEDIA_TYPE", "STATUS", "for_error", "install", "problem", "problem_text"]

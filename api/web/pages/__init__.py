@@ -1,0 +1,16 @@
+"""Page routers, one module per audience: the public explorer, verifier review, the buyer's
+account, the cooperative and the trading centre."""
+
+from fastapi import APIRouter
+
+from api.web.pages import account, cooperative, public, review, trading
+
+PAGE_ROUTERS: tuple[APIRouter, ...] = (
+    public.router,
+    review.router,
+    account.router,
+    cooperative.router,
+    trading.router,
+)
+
+__all__ = ["PAGE_ROUTERS"]

@@ -1,0 +1,5 @@
+"""Pages of the public area (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
