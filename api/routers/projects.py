@@ -15,7 +15,7 @@ from api.pagination import Cursor, Limit, Page, paginate
 from api.routers import notice
 from api.routers.parcels import LandType
 from api.schemas import WriteResult, receipt
-from mrv.registry.cli_common import check_methodology
+from mrv.registry.catalog import check_methodology
 from mrv.registry.models import LAND_TYPES
 from mrv.registry.projects import (
     create_project,

@@ -22,12 +22,12 @@ from sqlalchemy import Connection, func, select
 
 from mrv.errors import InvalidStateError, RecordNotFoundError, RegistryInputError
 from mrv.registry import cli_credits, cli_workflow, contracts, parcels, projects
+from mrv.registry.catalog import check_methodology
 from mrv.registry.cli_common import (
     ActorOpt,
     DbOpt,
     JsonOpt,
     KeyOpt,
-    check_methodology,
     emit,
     emit_receipt,
     opened,

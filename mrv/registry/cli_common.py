@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,7 +49,6 @@ KeyOpt = Annotated[
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Errors as JSON on stdout too (results are always JSON).")
 ]
-CATALOG_GROUP = "mrv.methodology_catalog"
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _CHINA = dt.timedelta(hours=8)
 
@@ -141,40 +138,3 @@ def file_sha256(path: Path, option: str) -> str:
 def china_today() -> dt.date:
     """Today in China Standard Time (the registry's business day)."""
     return (dt.datetime.now(dt.UTC) + _CHINA).date()
-
-
-def methodology_catalog() -> list[dict[str, Any]] | None:
-    """Methodologies from the ``mrv.methodology_catalog`` entry points; None if none is installed.
-
-    :mod:`mrv` must not import :mod:`methodologies` (dependency direction), so the catalogue
-    comes through an entry point (``methodologies.registry:catalog``).
-    """
-    eps = list(entry_points(group=CATALOG_GROUP))
-    if not eps:
-        return None
-    items: list[dict[str, Any]] = []
-    for ep in sorted(eps, key=lambda e: e.name):
-        items.extend(ep.load()())
-    return items
-
-
-def check_methodology(methodology_id: str, version: str) -> None:
-    """Refuse a methodology id + version that no installed catalogue knows.
-
-    With no catalogue installed the check is skipped with a warning on stderr.
-    """
-    known = methodology_catalog()
-    if known is None:
-        sys.stderr.write(
-            f"warning: no methodology catalogue installed ({CATALOG_GROUP}); "
-            f"methodology {methodology_id} {version} is not checked\n"
-        )
-        return
-    if any(m["id"] == methodology_id and m["version"] == version for m in known):
-        return
-    listed = ", ".join(f"{m['id']} {m['version']}" for m in known)
-    raise RegistryInputError(
-        f"unknown methodology {methodology_id} {version} (known: {listed})",
-        field="methodology_id",
-        known=[{"id": m["id"], "version": m["version"]} for m in known],
-    )
