@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench vendor clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,5 +27,9 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.plots --json
 	$(BIN)/python -m benchmarks.campaign --json
 
+# Re-vendor the web pages' browser libraries from npm (web/package.json → api/web/static/vendor).
+vendor: $(STAMP)
+	$(BIN)/python tools/vendor_js.py
+
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache web/node_modules test-artifacts
