@@ -14,8 +14,10 @@ from api.openapi import PROBLEMS
 from api.pagination import Cursor, Limit, Page, paginate
 from api.schemas import WriteResult, receipt
 from mrv.errors import ForbiddenError
+from mrv.registry.core import Registry
 from mrv.registry.distribution import distribution_statement, get_distribution, record_payment
 from mrv.registry.tokens import Principal
+from mrv.registry.trading import get_lot
 
 router = APIRouter(tags=["distribution"], responses=PROBLEMS)
 
@@ -96,19 +98,35 @@ class Statement(Page[OwnerStatement]):
     totals: Money
 
 
-OVERSEERS = frozenset({"admin", "bureau", "trading_centre", "cooperative"})
-"""Roles that see every owner's lines; an owner household sees only its own."""
+OVERSEERS = frozenset({"admin", "bureau", "trading_centre"})
+"""Roles that see every owner's lines and every distribution. A cooperative sees the lines of
+its own contracts and the distributions of its own lots; an owner household only its own lines."""
 
 
-def _statement_owner(actor: Principal, owner: str | None) -> str | None:
-    """The owner filter the actor may use: households are held to themselves (names and amounts
-    of other households are private); parties with no such role are refused."""
+def statement_scope(actor: Principal, owner: str | None) -> tuple[str | None, str | None]:
+    """``(owner, cooperative)`` filters of the statement the actor may read: overseers any,
+    a cooperative its own contracts' lines, a household its own lines (names and amounts of
+    other households are private); parties with none of these roles are refused."""
     if actor.roles & OVERSEERS:
-        return owner
+        return owner, None
+    if "cooperative" in actor.roles:
+        return owner, actor.party
     if "owner_household" in actor.roles and owner in (None, actor.party):
-        return actor.party
+        return actor.party, None
     raise ForbiddenError(
         f"{actor.party} may only read its own distribution lines", actor=actor.party
+    )
+
+
+def check_distribution_reader(registry: Registry, actor: Principal, lot: str) -> None:
+    """A whole distribution names every household of a lot: overseers, and the cooperative
+    that sold the lot, may read it."""
+    if actor.roles & OVERSEERS:
+        return
+    if "cooperative" in actor.roles and get_lot(registry, lot)["seller"] == actor.party:
+        return
+    raise ForbiddenError(
+        f"{actor.party} may not read the distribution of lot {lot}", actor=actor.party, lot=lot
     )
 
 
@@ -119,9 +137,8 @@ def get_lot_distribution(
     registry: RegistryDep,
 ) -> dict[str, Any]:
     """The benefit distribution written when the lot was settled (admins, bureaus, the trading
-    centre and cooperatives: it names every household)."""
-    if not actor.roles & OVERSEERS:
-        raise ForbiddenError(f"{actor.party} may not read whole distributions", actor=actor.party)
+    centre and the cooperative that sold the lot: it names every household)."""
+    check_distribution_reader(registry, actor, lot)
     return get_distribution(registry, lot)
 
 
@@ -134,10 +151,10 @@ def get_statement(
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Statement:
-    """Due, paid and outstanding per owner and parcel, with the line ids payments name (an
-    owner household sees only its own lines)."""
-    owner = _statement_owner(actor, owner)
-    found = distribution_statement(registry, lot=lot, owner=owner)
+    """Due, paid and outstanding per owner and parcel, with the line ids payments name (a
+    cooperative sees the lines of its own contracts, an owner household only its own)."""
+    owner, cooperative = statement_scope(actor, owner)
+    found = distribution_statement(registry, lot=lot, owner=owner, cooperative=cooperative)
     page = paginate(found["owners"], lambda o: o["owner"], limit=limit, cursor=cursor)
     return Statement.model_validate(
         {

@@ -403,9 +403,14 @@ def record_payment(
 
 
 def distribution_statement(
-    registry: Registry, *, lot: str | None = None, owner: str | None = None
+    registry: Registry,
+    *,
+    lot: str | None = None,
+    owner: str | None = None,
+    cooperative: str | None = None,
 ) -> dict[str, Any]:
-    """Amounts due, paid and outstanding per owner and parcel (optionally one lot or owner).
+    """Amounts due, paid and outstanding per owner and parcel (optionally one lot, one owner,
+    and only the lines of one cooperative's contracts).
 
     Each parcel lists its lines (one per settled lot) so a payment can name its ``line_id``.
     """
@@ -442,6 +447,9 @@ def distribution_statement(
         if owner is not None:
             lookup.party(conn, owner, "owner")
             query = query.where(Party.code == owner)
+        if cooperative is not None:
+            coop = lookup.party(conn, cooperative, "cooperative")
+            query = query.where(CollectionContract.cooperative_party_id == coop.id)
         rows = conn.execute(query).all()
     owners: dict[str, dict[str, Any]] = {}
     parcels: dict[tuple[str, str], dict[str, Any]] = {}

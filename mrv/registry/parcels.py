@@ -522,6 +522,24 @@ def list_parcels(
         return [dict(row._mapping) for row in conn.execute(query)]
 
 
+def cooperative_parcels(
+    registry: Registry, cooperative: str, *, status: str | None = "active"
+) -> list[dict[str, Any]]:
+    """The parcels of a cooperative's contracts (default: its active ones) with their geometry,
+    ordered by code (the columns of :func:`list_parcels` plus ``geometry``)."""
+    with registry.read() as conn:
+        coop_id = lookup.party(conn, cooperative, "cooperative").id
+        contracted = (
+            select(ContractParcel.parcel_id)
+            .join(CollectionContract, CollectionContract.id == ContractParcel.contract_id)
+            .where(CollectionContract.cooperative_party_id == coop_id)
+        )
+        if status is not None:
+            contracted = contracted.where(CollectionContract.status == status)
+        query = _parcel_query(geometry=True).where(Parcel.id.in_(contracted))
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
 def get_parcel(registry: Registry, code: str) -> dict[str, Any]:
     """One parcel with its geometry, hash, bounding box, attributes, contracts and projects."""
     with registry.read() as conn:
@@ -585,3 +603,31 @@ def export_parcels(
         raise file_problem(path, "export files must end in .geojson, .json or .gpkg")
     write_features(path, records, EXPORT_COLUMNS)
     return len(records)
+
+
+def held_parcel_geometries(
+    registry: Registry, *, project: str | None = None
+) -> list[dict[str, Any]]:
+    """The parcels that projects hold now (or that ``project`` holds), for public maps.
+
+    Only what is public: project, parcel code, land type, area and WGS84 geometry, by project
+    and parcel code; never the owner or the land-right certificate.
+    """
+    query = (
+        select(
+            Project.code.label("project"),
+            Parcel.code,
+            Parcel.land_type,
+            Parcel.area_ha,
+            Parcel.area_mu,
+            Parcel.geometry,
+        )
+        .join(ProjectParcel, ProjectParcel.parcel_id == Parcel.id)
+        .join(Project, Project.id == ProjectParcel.project_id)
+        .where(ProjectParcel.active.is_(True))
+        .order_by(Project.code, Parcel.code)
+    )
+    with registry.read() as conn:
+        if project is not None:
+            query = query.where(ProjectParcel.project_id == lookup.project(conn, project).id)
+        return [dict(row._mapping) for row in conn.execute(query)]

@@ -15,7 +15,14 @@ from mrv.registry.exports import cadt_export
 from mrv.registry.queries import journal
 from tests.api.conftest import TokenFor
 from tests.api.support_credits import pages, problem, rows
-from tests.registry.builders import ADMIN, BUYER, COOPERATIVE, issued_batch, settled_lot
+from tests.registry.builders import (
+    ADMIN,
+    BUYER,
+    COOPERATIVE,
+    ensure_party,
+    issued_batch,
+    settled_lot,
+)
 
 
 @pytest.fixture
@@ -93,6 +100,23 @@ def test_payments_by_the_proponent_show_in_the_statement(
     problem(client.get(statement_url, params={"owner": "owner-P1"}, headers=household), 403,
             "forbidden")  # fmt: skip
     problem(client.get(statement_url, headers=buyer), 403, "forbidden")
+
+
+def test_another_cooperative_reads_none_of_these_households_money(
+    client: TestClient, registry: Registry, token_for: TokenFor, sold: dict[str, Any]
+) -> None:
+    ensure_party(registry, "coop-other", "Another cooperative", ["cooperative"])
+    other = token_for("coop-other")
+    problem(client.get(f"/v1/lots/{sold['lot']}/distribution", headers=other), 403, "forbidden")
+    empty = client.get("/v1/distribution/statement", headers=other).json()
+    assert empty["items"] == [] and empty["totals"]["due_yuan"] == "0.00"
+    named = client.get(
+        "/v1/distribution/statement", params={"owner": "owner-P1"}, headers=other
+    ).json()
+    assert named["items"] == []
+    # the selling cooperative still sees all three lines
+    mine = client.get("/v1/distribution/statement", headers=token_for(COOPERATIVE)).json()
+    assert mine["totals"]["due_yuan"] == "56296.89" and len(mine["items"]) == 3
 
 
 def test_the_journal_page_by_page(
