@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -34,6 +35,8 @@ from mrv.settings import Settings
 
 UPLOAD_PATHS = ("/v1/parcels/import", "/v1/packages")
 """Routes that take files (their limit is ``api_max_upload_bytes``)."""
+WEB_UPLOADS = re.compile(r"/review/[^/]+/[0-9]+/package")
+"""Pages that take files (the review page's evidence package upload)."""
 
 
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> FastAPI:
@@ -80,7 +83,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     install_web(app)
 
     def limit_for(path: str) -> int:
-        upload = any(path.startswith(p) for p in UPLOAD_PATHS)
+        upload = any(path.startswith(p) for p in UPLOAD_PATHS) or bool(WEB_UPLOADS.fullmatch(path))
         return settings.api_max_upload_bytes if upload else settings.api_max_body_bytes
 
     app.add_middleware(BodyLimit, limit_for=limit_for)

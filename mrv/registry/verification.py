@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, insert, or_, select, update
+from sqlalchemy import Connection, Row, func, insert, or_, select, update
 
 from mrv.errors import (
     ForbiddenError,
@@ -523,3 +523,84 @@ def get_verification(registry: Registry, project: str, report_seq: int) -> dict[
     """The verification of report ``report_seq`` of ``project``, with its findings."""
     with registry.read() as conn:
         return _verification_dict(conn, project, report_seq)
+
+
+def list_assignments(registry: Registry, verifier: str | None = None) -> list[dict[str, Any]]:
+    """The reports with a verifier assigned (to ``verifier`` when given), by project and seq:
+    ``project, project_name, seq, period_start, period_end, claimed_tco2e, evidence_sha256,
+    report_status, verifier, status`` (of the verification)``, assigned_at, open_findings``
+    (findings not closed)."""
+    open_findings = (
+        select(func.count())
+        .select_from(Finding)
+        .where(Finding.verification_id == Verification.id, Finding.status != "closed")
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Project.code.label("project"),
+            Project.name.label("project_name"),
+            MonitoringReport,
+            Party.code.label("verifier"),
+            Verification.status.label("verification_status"),
+            Verification.assigned_at,
+            open_findings.label("open_findings"),
+        )
+        .join(MonitoringReport, MonitoringReport.project_id == Project.id)
+        .join(Verification, Verification.report_id == MonitoringReport.id)
+        .join(Party, Party.id == Verification.verifier_party_id)
+        .order_by(Project.code, MonitoringReport.seq)
+    )
+    with registry.read() as conn:
+        if verifier is not None:
+            party = lookup.party(conn, verifier, field="verifier")
+            query = query.where(Verification.verifier_party_id == party.id)
+        rows = conn.execute(query).all()
+    return [
+        dict(
+            jsonable(
+                {
+                    "project": r.project,
+                    "project_name": r.project_name,
+                    "seq": r.seq,
+                    "period_start": r.period_start,
+                    "period_end": r.period_end,
+                    "claimed_tco2e": int(r.claimed_tco2e),
+                    "evidence_sha256": r.evidence_sha256,
+                    "report_status": r.status,
+                    "verifier": r.verifier,
+                    "status": r.verification_status,
+                    "assigned_at": r.assigned_at,
+                    "open_findings": int(r.open_findings),
+                }
+            )
+        )
+        for r in rows
+    ]
+
+
+def get_finding(registry: Registry, finding_id: int) -> dict[str, Any]:
+    """Finding ``finding_id`` with its report (``project``, ``report_seq``) and ``verifier``."""
+    fid = _check_finding_id(finding_id)
+    with registry.read() as conn:
+        row: AnyRow | None = conn.execute(
+            select(
+                Finding,
+                Project.code.label("project"),
+                MonitoringReport.seq.label("report_seq"),
+                Party.code.label("verifier"),
+            )
+            .join(Verification, Verification.id == Finding.verification_id)
+            .join(MonitoringReport, MonitoringReport.id == Verification.report_id)
+            .join(Project, Project.id == MonitoringReport.project_id)
+            .join(Party, Party.id == Verification.verifier_party_id)
+            .where(Finding.id == fid)
+        ).first()
+    if row is None:
+        raise RecordNotFoundError(f"no finding {fid}", field="finding_id", finding_id=fid)
+    return {
+        "project": row.project,
+        "report_seq": int(row.report_seq),
+        "verifier": row.verifier,
+        **_finding_dict(row),
+    }
