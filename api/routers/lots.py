@@ -1,4 +1,5 @@
-"""``/v1/lots``: trading lots at the Huzhou green trading centre, and ``/v1/price``."""
+"""``/v1/lots``: trading lots at the Huzhou green trading centre, ``/v1/price`` and
+``/v1/price/history``."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from mrv.registry.trading import (
     get_lot,
     list_lot,
     list_lots,
+    price_history,
     reference_price,
     settle_lot,
     withdraw_lot,
@@ -86,6 +88,26 @@ class PriceOut(BaseModel):
     to: str = Field(description="Last trading day of the window.")
     lots: int
     quantity_tco2e: int
+
+
+class PriceDay(BaseModel):
+    """A day on which lots settled: its trades and the reference price on that day."""
+
+    day: str = Field(description="Settlement day (ISO date).")
+    trading_day: bool = Field(description="A China trading (working) day.")
+    lots: int
+    quantity_tco2e: int
+    price_yuan_per_t: str = Field(description="The day's volume-weighted mean price.")
+    reference_price_yuan_per_t: str | None = Field(
+        description="The reference price on that day (None if its window has no trades)."
+    )
+
+
+class PriceHistoryOut(BaseModel):
+    """Settled trades per day and the reference price over time, oldest first."""
+
+    window_trading_days: int
+    days: list[PriceDay]
 
 
 @router.post("/lots", status_code=status.HTTP_201_CREATED, response_model=WriteResult)
@@ -176,3 +198,15 @@ def get_price(
     """The reference price: volume-weighted mean of settled lots over N trading days (public)."""
     day = on or (registry.clock() + dt.timedelta(hours=8)).date()
     return reference_price(registry, day, window)
+
+
+@router.get("/price/history", response_model=PriceHistoryOut)
+def get_price_history(
+    registry: RegistryDep,
+    window: Annotated[int, Query(ge=1, le=1000, description="Trading days.")] = (
+        REFERENCE_WINDOW_TRADING_DAYS
+    ),
+) -> dict[str, Any]:
+    """Every day with settled lots: lots, tonnes, the day's volume-weighted price and the
+    reference price on that day (public)."""
+    return {"window_trading_days": window, "days": price_history(registry, window)}

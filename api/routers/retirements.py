@@ -1,20 +1,21 @@
-"""``/v1/retirements``: retiring credits, and the certificate as a record, HTML, PDF and its
-verification (public reads)."""
+"""``/v1/retirements``: retiring credits, the list of retirements, and the certificate as a
+record, HTML, PDF and its verification (public reads)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, IdempotencyKey, RegistryDep
 from api.openapi import PROBLEMS
+from api.pagination import Cursor, Limit, Page, paginate
 from api.schemas import WriteResult, receipt
 from mrv.registry.certificate import certificate_html, certificate_pdf, verify_certificate
 from mrv.registry.models import PURPOSES
-from mrv.registry.retirement import get_retirement, retire
+from mrv.registry.retirement import get_retirement, list_retirements, retire
 
 router = APIRouter(prefix="/retirements", tags=["retirements"], responses=PROBLEMS)
 
@@ -125,6 +126,23 @@ def post_retirement(
             judgment_sha256=body.judgment_sha256,
             idempotency_key=key,
         )
+    )
+
+
+@router.get("", response_model=Page[RetirementOut])
+def get_retirements(
+    registry: RegistryDep,
+    account: Annotated[
+        str | None, Query(max_length=64, description="Only this retiring account.")
+    ] = None,
+    purpose: Annotated[Purpose | None, Query(description="Only this purpose.")] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Page[dict[str, Any]]:
+    """Retirement records, oldest first (by time, then certificate number) (public)."""
+    items = list_retirements(registry, account=account, purpose=purpose)
+    return paginate(
+        items, lambda r: [r["retired_at"], r["certificate_no"]], limit=limit, cursor=cursor
     )
 
 

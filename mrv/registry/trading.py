@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import aliased
@@ -273,6 +273,17 @@ def settle_lot(
     )
 
 
+def _mean_price(value_fen: int, tonnes: int) -> str | None:
+    """Volume-weighted mean price in yuan per tonne to the fen (half up); None without tonnes."""
+    if not tonnes:
+        return None
+    return str(
+        (Decimal(value_fen) / Decimal(tonnes) / 100).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+    )
+
+
 def reference_price(
     registry: Registry, on: dt.date, window: int = REFERENCE_WINDOW_TRADING_DAYS
 ) -> dict[str, Any]:
@@ -295,21 +306,54 @@ def reference_price(
                 TradingLot.settled_on <= last,
             )
         ).one()
-    price = None
-    if tonnes:
-        price = str(
-            (Decimal(int(value)) / Decimal(int(tonnes)) / 100).quantize(
-                Decimal("0.01"), rounding=ROUND_HALF_UP
-            )
-        )
     return {
-        "reference_price_yuan_per_t": price,
+        "reference_price_yuan_per_t": _mean_price(int(value), int(tonnes)),
         "window_trading_days": window,
         "from": first.isoformat(),
         "to": last.isoformat(),
         "lots": int(lots),
         "quantity_tco2e": int(tonnes),
     }
+
+
+def price_history(
+    registry: Registry, window: int = REFERENCE_WINDOW_TRADING_DAYS
+) -> list[dict[str, Any]]:
+    """Every day on which at least one lot settled, oldest first, with that day's trades and the
+    reference price on that day (:func:`reference_price` with ``window``).
+
+    Items: ``day``, ``trading_day`` (a China trading day; the trading centre may confirm a
+    trade on another day, which then counts in the windows of the following trading days),
+    ``lots``, ``quantity_tco2e``, ``price_yuan_per_t`` (the day's volume-weighted mean) and
+    ``reference_price_yuan_per_t``.
+    """
+    with registry.read() as conn:
+        rows = conn.execute(
+            select(
+                TradingLot.settled_on,
+                func.count(),
+                func.sum(TradingLot.quantity_tco2e),
+                func.sum(TradingLot.quantity_tco2e * TradingLot.price_fen_per_t),
+            )
+            .where(TradingLot.status == "settled")
+            .group_by(TradingLot.settled_on)
+            .order_by(TradingLot.settled_on)
+        ).all()
+    out = []
+    for settled_on, lots, tonnes, value in rows:
+        day = cast(dt.date, settled_on)  # settle_lot always sets the day
+        reference = reference_price(registry, day, window)
+        out.append(
+            {
+                "day": day.isoformat(),
+                "trading_day": calendar.is_working_day(day),
+                "lots": int(lots),
+                "quantity_tco2e": int(tonnes),
+                "price_yuan_per_t": _mean_price(int(value), int(tonnes)),
+                "reference_price_yuan_per_t": reference["reference_price_yuan_per_t"],
+            }
+        )
+    return out
 
 
 def list_lots(

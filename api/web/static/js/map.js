@@ -1,6 +1,6 @@
 /* Maps of the pages (Leaflet, vendored). No base tiles: nothing is fetched from other sites.
  *
- * <div class="map" data-geojson="ID" [data-context="/web/geo/counties.geojson"]></div>
+ * <div class="map" data-geojson="ID" [data-context="/geo/counties.geojson"]></div>
  * with <script type="application/json" id="ID">FeatureCollection</script>.
  * Feature properties: label (tooltip), href (click opens it), kind (project, parcel, site,
  * selected, context: the style). When drawn the element gets data-ready="1" and
