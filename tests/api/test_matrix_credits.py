@@ -65,6 +65,23 @@ def _retire(account: str | None) -> Request:
     return request
 
 
+def _judicial_for(account: str) -> Request:
+    def request(w: World, party: str) -> tuple[str, dict[str, Any] | None]:
+        return "/v1/retirements", {
+            "account": account,
+            "batch": w["batch"],
+            "quantity": 1,
+            "purpose": "judicial_restoration",
+            "beneficiary": "西苕溪湿地生态修复",
+            "case_number": f"(2026)浙0523刑初{len(party)}号",
+            "court": "安吉县人民法院",
+            "payer": "湖州某化工有限公司",
+            "restoration_site": "西苕溪湿地",
+        }
+
+    return request
+
+
 def _issue(w: World, party: str) -> tuple[str, dict[str, Any] | None]:
     return "/v1/projects/AJ001/reports/1/issuance", None
 
@@ -105,6 +122,7 @@ ROUTES: dict[str, tuple[frozenset[str], Request]] = {
     "withdraw": (CENTRE, _withdraw),
     "retire-other": (frozenset(), _retire(COOPERATIVE)),
     "retire-own": (EVERY, _retire(None)),
+    "retire-judicial-for-payer": (frozenset({"court"}), _judicial_for(COOPERATIVE)),
     "payment": (frozenset({"admin"}), _payment),
 }
 """Route → (roles that may, the request a party makes)."""

@@ -15,12 +15,14 @@ from typing import Any
 import pytest
 from sqlalchemy import text, update
 
+from mrv.errors import ForbiddenError
 from mrv.registry.certificate import certificate_html, certificate_pdf, verify_certificate
 from mrv.registry.core import Registry
 from mrv.registry.credits import transfer
 from mrv.registry.models import Retirement
+from mrv.registry.queries import holdings, journal
 from mrv.registry.retirement import retire
-from tests.registry.builders import issued_batch
+from tests.registry.builders import ADMIN, ensure_party, issued_batch
 
 CASE = "(2025)浙0522刑初123号"
 COURT = "长兴县人民法院"
@@ -239,3 +241,36 @@ def test_verify_and_tampering(registry: Registry, retired: dict[str, Any]) -> No
     assert rehashed["journal_sha256"] == cert["certificate_sha256"]
     # the other certificate is untouched
     assert verify_certificate(registry, retired["voluntary"]["certificate_no"])["ok"]
+
+
+def test_a_court_files_a_judicial_restoration_for_the_payer(registry: Registry) -> None:
+    """Only a court retires another account's credits, and only for judicial restoration; the
+    certificate names the payer's account and the journal event the court as actor."""
+    built = issued_batch(registry, verified=1000)
+    payer = built["buyer"]
+    transfer(registry, actor=built["cooperative"], from_account=built["cooperative"],
+             to_account=payer, batch=PREFIX, quantity=100)  # fmt: skip
+    ensure_party(registry, "court-aj", "安吉县人民法院", ["court"])
+    ensure_party(registry, "bureau-aj", "安吉县林业局", ["bureau"])
+    judicial = {
+        "batch": PREFIX,
+        "purpose": "judicial_restoration",
+        "beneficiary": "西苕溪湿地生态修复",
+        "case_number": CASE,
+        "court": COURT,
+        "payer": PAYER,
+        "restoration_site": SITE,
+    }
+    before = holdings(registry, payer)["total"]
+    for actor, purpose in (("bureau-aj", "judicial_restoration"), (ADMIN, "judicial_restoration"),
+                           ("court-aj", "voluntary")):  # fmt: skip
+        with pytest.raises(ForbiddenError):
+            retire(registry, actor=actor, account=payer, quantity=5,
+                   **{**judicial, "purpose": purpose})  # fmt: skip
+    assert holdings(registry, payer)["total"] == before
+    done = retire(registry, actor="court-aj", account=payer, quantity=30, **judicial)
+    assert done.result["account"] == payer and done.result["quantity_tco2e"] == 30
+    after = holdings(registry, payer)["total"]
+    assert (after["held"], after["retired"]) == (before["held"] - 30, before["retired"] + 30)
+    event = journal(registry, stream=f"account:{payer}", limit=1000)["items"][-1]
+    assert event["actor"] == "court-aj" and event["operation"] == "retire"
