@@ -45,9 +45,22 @@ async def current_principal(
     return principal
 
 
+async def optional_principal(
+    request: Request,
+    registry: Annotated[Registry, Depends(get_registry)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """The party of the bearer token on a public read, or None without one (a token that is
+    given but invalid is still refused, 401)."""
+    if credentials is None:
+        return None
+    return await current_principal(request, registry, credentials)
+
+
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 Actor = Annotated[Principal, Depends(current_principal)]
+MaybeActor = Annotated[Principal | None, Depends(optional_principal)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -58,4 +71,12 @@ IdempotencyKey = Annotated[
     ),
 ]
 
-__all__ = ["Actor", "IdempotencyKey", "RegistryDep", "SettingsDep", "current_principal"]
+__all__ = [
+    "Actor",
+    "IdempotencyKey",
+    "MaybeActor",
+    "RegistryDep",
+    "SettingsDep",
+    "current_principal",
+    "optional_principal",
+]

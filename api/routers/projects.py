@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, Field
 
-from api.deps import Actor, IdempotencyKey, RegistryDep
+from api.deps import Actor, IdempotencyKey, MaybeActor, RegistryDep
 from api.openapi import PROBLEMS
 from api.pagination import Cursor, Limit, Page, paginate
 from api.routers import notice
@@ -198,10 +198,19 @@ def get_projects(
     return paginate(items, lambda p: p["code"], limit=limit, cursor=cursor)
 
 
+OWNER_READERS = frozenset({"admin", "bureau", "verifier", "trading_centre"})
+"""Roles that see who owns a project's parcels (besides the project's proponent)."""
+
+
 @router.get("/{code}", response_model=ProjectOut)
-def get_one_project(code: ProjectCode, registry: RegistryDep) -> dict[str, Any]:
-    """One project with its parcels and notice comments (public)."""
-    return get_project(registry, code)
+def get_one_project(code: ProjectCode, registry: RegistryDep, actor: MaybeActor) -> dict[str, Any]:
+    """One project with its parcels and notice comments (public; the parcels' owners only for
+    the proponent, admins, bureaus, verifiers and the trading centre — ``owner`` is null for
+    everyone else: households are private persons)."""
+    project = get_project(registry, code)
+    if actor is None or not (actor.roles & OWNER_READERS or actor.party == project["proponent"]):
+        project["parcels"] = [{**p, "owner": None} for p in project["parcels"]]
+    return project
 
 
 router.include_router(notice.router)

@@ -196,7 +196,17 @@ def test_projects_are_public_and_listed_page_by_page(
     assert [p["code"] for p in noticed] == ["P2"] and noticed[0]["notice_end"] == "2026-03-30"
     theirs = client.get(URL, params={"proponent": "coop2"}).json()["items"]
     assert [p["code"] for p in theirs] == ["P3"]
-    assert client.get(f"{URL}/P1").json() == get_project(registry, "P1")
+    whole = get_project(registry, "P1")
+    assert [p["owner"] for p in whole["parcels"]] == ["hh1", "hh1"]
+    # households are private persons: their codes only for the proponent and the overseers
+    anonymous = client.get(f"{URL}/P1").json()
+    assert anonymous == {**whole, "parcels": [{**p, "owner": None} for p in whole["parcels"]]}
+    assert client.get(f"{URL}/P1", headers=coop2).json() == anonymous
+    assert client.get(f"{URL}/P1", headers=token_for("buyer")).json() == anonymous
+    for reader in ("coop", "ver", "bureau"):
+        assert client.get(f"{URL}/P1", headers=token_for(reader)).json() == whole, reader
+    problem(client.get(f"{URL}/P1", headers={"Authorization": "Bearer mrv_bad"}), 401,
+            "unauthenticated")  # fmt: skip
     problem(client.get(f"{URL}/NONE"), 404, "not-found")
     problem(client.get(URL, params={"status": "approved"}), 422, "invalid-input")
     problem(client.get(URL, params={"cursor": "bad"}), 422, "invalid-input")
