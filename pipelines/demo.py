@@ -2,7 +2,8 @@
 default (SQLite, local files): campaign → evidence package → verification with a re-run →
 registry (project, report, verification with a finding closed, issuance with buffer, a lot
 settled, a judicial-restoration retirement, benefits distributed) → audit; then every
-methodology's bundled plot-survey example. Writes ``summary.json`` in the output folder.
+methodology's bundled plot-survey example. Writes ``summary.json`` in the output folder, and
+``web-tokens.json`` with a login per demo party for browsing the registry with ``mrv serve``.
 """
 
 from __future__ import annotations
@@ -59,10 +60,13 @@ def run_demo(out: Path, *, progress: bool = True) -> dict[str, Any]:
         raise RuntimeError(f"the demo's own package failed verification: {verified['mismatches']}")
 
     t = time.perf_counter()
-    settings = Settings(database_url=f"sqlite:///{out / 'registry.sqlite'}")
+    settings = Settings(
+        database_url=f"sqlite:///{(out / 'registry.sqlite').resolve()}", data_dir=out / "data"
+    )
     registry = Registry.open(settings)
     try:
         season = run_season(registry, run_dir, sha256_file(package), out)
+        web = _web_access(registry, settings, package, out)
     finally:
         registry.close()
     timings["registry_s"] = time.perf_counter() - t
@@ -97,12 +101,43 @@ def run_demo(out: Path, *, progress: bool = True) -> dict[str, Any]:
             for k in ("ok", "signature_ok", "hashes_ok", "recomputed_ok", "mismatches")
         },
         "registry": {**season, "database": str(out / "registry.sqlite")},
+        "web": web,
         "examples": examples,
         "timings_s": {k: round(v, 2) for k, v in timings.items()},
         "output_dir": str(out),
     }
     write_atomic(out / "summary.json", to_json(summary) + "\n")
     return summary
+
+
+WEB_PARTIES = ("hz-verifier", "defendant-001", "anji-coop", "hz-gtc", "hz-court", "root")
+"""Demo parties given a web login token (verifier, buyer, cooperative, trading centre, court,
+administrator)."""
+
+
+def _web_access(registry: Any, settings: Settings, package: Path, out: Path) -> dict[str, Any]:
+    """Make the demo registry browsable with ``mrv serve``: the package in the server's store
+    (so the verifier's review page shows it) and a login token per demo party in
+    ``web-tokens.json`` (readable by the owner only; demo secrets, valid 30 days)."""
+    import datetime as dt
+
+    from mrv.registry.tokens import create_token
+
+    store = settings.data_dir / "packages"
+    store.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(package, store / f"{sha256_file(package)}.zip")
+    expires = registry.clock() + dt.timedelta(days=30)
+    tokens = {}
+    for party in WEB_PARTIES:
+        token, _ = create_token(
+            registry, actor="root", party=party, name="demo web login", expires_at=expires
+        )
+        tokens[party] = token
+    path = out / "web-tokens.json"
+    write_atomic(path, to_json(tokens) + "\n")
+    path.chmod(0o600)
+    env = f"MRV_DATABASE_URL={settings.database_url} MRV_DATA_DIR={settings.data_dir.resolve()}"
+    return {"serve": f"{env} mrv serve", "url": "http://127.0.0.1:8000/", "tokens": str(path)}
 
 
 def _lines(s: dict[str, Any]) -> list[str]:
@@ -128,6 +163,8 @@ def _lines(s: dict[str, Any]) -> list[str]:
         f"Package:     {s['package']['path']}",
         f"Certificate: {ret['certificate_pdf']}",
         f"Summary:     {s['output_dir']}/summary.json",
+        f"Web pages:   {s['web']['serve']}",
+        f"             then {s['web']['url']} (log in with a token of {s['web']['tokens']})",
     ]
 
 

@@ -67,3 +67,37 @@ def test_a_changed_byte_in_the_demo_package_is_named(demo: dict[str, Any], tmp_p
     result = verify_package(tampered, recompute=False)
     assert result["ok"] is False and result["hashes_ok"] is False
     assert [m["file"] for m in result["mismatches"]] == [target]
+
+
+def test_the_demo_registry_is_browsable_with_its_tokens(demo: dict[str, Any]) -> None:
+    """The printed ``mrv serve`` settings open the demo registry; the verifier's token logs in
+    and the review page shows the stored package's files and maps; the cooperative sees its 197
+    parcels on its map, the public home page the project."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from mrv.settings import Settings
+
+    web = demo["web"]
+    tokens = json.loads(Path(web["tokens"]).read_text("utf-8"))
+    assert Path(web["tokens"]).stat().st_mode & 0o777 == 0o600
+    env = dict(part.split("=", 1) for part in web["serve"].split() if "=" in part)
+    settings = Settings(database_url=env["MRV_DATABASE_URL"], data_dir=Path(env["MRV_DATA_DIR"]))
+    sha = demo["package"]["sha256"]
+    assert (settings.data_dir / "packages" / f"{sha}.zip").is_file()
+    app = create_app(settings)
+    with TestClient(app, headers={"Accept": "text/html"}) as client:
+        assert "AJB001" in client.get("/").text
+        client.post("/login", data={"token": tokens["hz-verifier"], "next": "/"})
+        review = client.get("/review/AJB001/1?lang=en")
+        assert review.status_code == 200 and sha in review.text
+        with zipfile.ZipFile(demo["package"]["path"]) as zf:
+            members = [n for n in zf.namelist() if n.startswith("outputs/")]
+        assert members and all(f">{name}<" in review.text for name in members)
+        assert "/review/packages/" in review.text and ".png" in review.text
+        client.cookies.clear()
+        client.post("/login", data={"token": tokens["anji-coop"], "next": "/"})
+        coop = client.get("/cooperative")
+        assert coop.status_code == 200
+        geo = coop.text.split('type="application/json"', 1)[1]
+        assert geo.count('"type":"Feature"') == demo["registry"]["parcels"] == 197

@@ -8,6 +8,10 @@
 (function () {
   "use strict";
   var COLOURS = ["#2f7d4a", "#1f5f8b", "#a4461b", "#7a5aa6"];
+  var PAD_S = 15 * 86400;  /* a lone day is shown with a fortnight either side */
+  function xRange(u, min, max) {
+    return min === max ? [min - PAD_S, max + PAD_S] : [min, max];
+  }
   function draw(el) {
     var data = JSON.parse(document.getElementById(el.dataset.series).textContent);
     var series = [{}];
@@ -21,7 +25,7 @@
     new uPlot({
       width: width, height: 280, series: series,
       axes: [{}, { label: el.dataset.yLabel || "", size: 70 }],
-      scales: { x: { time: true } },
+      scales: { x: { time: true, range: xRange } },
     }, columns, el);
     el.dataset.points = String(data.x.length);
     el.dataset.ready = "1";
