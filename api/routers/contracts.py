@@ -183,5 +183,5 @@ def get_payments(
     ] = None,
 ) -> dict[str, Any]:
     """The upfront collection payment of every settlement cycle and what is due by a day."""
-    day = as_of or (registry.clock() + dt.timedelta(hours=8)).date()
+    day = as_of or registry.today()
     return contract_payments_due(registry, code, day)

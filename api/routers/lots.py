@@ -196,7 +196,7 @@ def get_price(
     ),
 ) -> dict[str, Any]:
     """The reference price: volume-weighted mean of settled lots over N trading days (public)."""
-    day = on or (registry.clock() + dt.timedelta(hours=8)).date()
+    day = on or registry.today()
     return reference_price(registry, day, window)
 
 

@@ -50,7 +50,6 @@ JsonOpt = Annotated[
     bool, typer.Option("--json", help="Errors as JSON on stdout too (results are always JSON).")
 ]
 _INTEGER = re.compile(r"[+-]?[0-9]+")
-_CHINA = dt.timedelta(hours=8)
 
 
 def _field(option: str) -> str:
@@ -133,8 +132,3 @@ def file_sha256(path: Path, option: str) -> str:
     if not path.is_file():
         raise RegistryInputError(f"{option}: no file {str(path)!r}", field=_field(option))
     return sha256_file(path)
-
-
-def china_today() -> dt.date:
-    """Today in China Standard Time (the registry's business day)."""
-    return (dt.datetime.now(dt.UTC) + _CHINA).date()

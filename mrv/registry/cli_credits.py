@@ -29,7 +29,6 @@ from mrv.registry.cli_common import (
     DbOpt,
     JsonOpt,
     KeyOpt,
-    china_today,
     emit,
     emit_receipt,
     file_sha256,
@@ -305,10 +304,10 @@ def price_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Volume-weighted reference price of settled lots over the last N trading days."""
-    day = parse_opt_date(on, "--on") or china_today()
+    day = parse_opt_date(on, "--on")
     days = parse_int(window, "--window")
     with opened(database_url) as registry:
-        emit(trading.reference_price(registry, day, days))
+        emit(trading.reference_price(registry, day or registry.today(), days))
 
 
 # -- retirement --------------------------------------------------------------------------------

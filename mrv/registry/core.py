@@ -45,6 +45,9 @@ MAX_KEY_LENGTH = 128
 
 Clock = Callable[[], dt.datetime]
 
+CHINA_OFFSET = dt.timedelta(hours=8)
+"""China Standard Time (UTC+8): the registry's business day."""
+
 
 def utc_now() -> dt.datetime:
     """The current time in UTC."""
@@ -115,7 +118,7 @@ class Tx:
     @property
     def today(self) -> dt.date:
         """Today's date in China Standard Time (the registry's business day)."""
-        return (self.now + dt.timedelta(hours=8)).date()
+        return (self.now + CHINA_OFFSET).date()
 
     def lock_stream(self, stream: str) -> None:
         """Take the write lock of ``stream``; the operation's event is appended to it."""
@@ -220,6 +223,10 @@ class Registry:
         """Run writes with a journal stream through :mod:`mrv.registry.fastpath` (PostgreSQL)."""
         if self.pipelined:
             fastpath.install(engine)
+
+    def today(self) -> dt.date:
+        """Today's date in China Standard Time by the registry's clock (its business day)."""
+        return (self.clock() + CHINA_OFFSET).date()
 
     @classmethod
     def open(

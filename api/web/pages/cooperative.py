@@ -47,11 +47,6 @@ AMOUNT = re.compile(r"^\d{1,12}(\.\d+)?$")
 MAX_LINE_ID = 2**62
 
 
-def china_today(registry: Registry) -> dt.date:
-    """Today in China by the registry's clock."""
-    return (registry.clock() + dt.timedelta(hours=8)).date()
-
-
 def _cooperative(registry: Registry, principal: Principal, asked: str | None) -> str | None:
     """The cooperative a page shows: the party's own; an admin names one (None: not yet)."""
     if asked in (None, "", principal.party):
@@ -122,7 +117,7 @@ def cooperative_home(request: Request, cooperative: str | None = None) -> Respon
     if coop is None:  # an admin who has not chosen a cooperative yet
         choices = [p for p in parties if ROLE in p["roles"]]
         return render(request, "cooperative_choose.html", cooperatives=choices)
-    today = china_today(registry)
+    today = registry.today()
     contracts = list_contracts(registry, cooperative=coop)
     due = {c["code"]: contract_payments_due(registry, c["code"], today) for c in contracts}
     for c in contracts:
@@ -210,7 +205,7 @@ def _statement_page(
         statement=statement,
         contracts=contracts,
         payable=payable,
-        today=china_today(registry).isoformat(),
+        today=registry.today().isoformat(),
         error=error,
         form=form or {},
         notice=tr("付款已记录。", "The payment is recorded.") if done else None,

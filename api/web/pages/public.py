@@ -62,11 +62,6 @@ def _registry(request: Request) -> Registry:
     return registry
 
 
-def _today(registry: Registry) -> dt.date:
-    """Today in China (UTC+8), as the API's ``/v1/price`` counts it."""
-    return (registry.clock() + dt.timedelta(hours=8)).date()
-
-
 def _collection(features: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
@@ -128,7 +123,7 @@ def home(request: Request) -> Response:
     batches = list_batches(registry)
     retirements = list_retirements(registry)
     history = price_history(registry)
-    price = reference_price(registry, _today(registry))
+    price = reference_price(registry, registry.today())
     figures = {
         "registered": sum(1 for p in projects if p["status"] == "registered"),
         "issued": sum(b["issued_tco2e"] for b in batches),
@@ -279,7 +274,7 @@ def price_page(request: Request) -> Response:
     return render(
         request,
         "public_price.html",
-        price=reference_price(registry, _today(registry)),
+        price=reference_price(registry, registry.today()),
         history=history,
         chart=price_chart(history, tr),
     )

@@ -42,11 +42,6 @@ ROLE = "trading_centre"
 STATUSES = ("listed", "settled", "withdrawn")
 
 
-def china_today(registry: Registry) -> dt.date:
-    """Today in China by the registry's clock."""
-    return (registry.clock() + dt.timedelta(hours=8)).date()
-
-
 def _home(
     request: Request,
     *,
@@ -60,7 +55,7 @@ def _home(
     by_status: dict[str, list[dict[str, Any]]] = {s: [] for s in STATUSES}
     for lot in lots:
         by_status[lot["status"]].append(lot)
-    today = china_today(registry)
+    today = registry.today()
     buyers = [p["code"] for p in list_parties(registry) if "buyer" in p["roles"]]
     notice = None
     done, code = request.query_params.get("done"), request.query_params.get("lot")
