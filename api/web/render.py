@@ -72,6 +72,29 @@ def json_script(value: Any, element_id: str) -> Markup:
     )
 
 
+PROBLEM_TITLES_ZH = {
+    "Not authenticated": "未登录",
+    "Forbidden": "无权操作",
+    "Not found": "未找到",
+    "Not Found": "未找到",
+    "Method Not Allowed": "不支持的请求方法",
+    "Idempotency key reused with another request": "幂等键已用于另一请求",
+    "Conflict with the registry's state": "与登记簿当前状态冲突",
+    "Invalid input": "输入无效",
+    "Bad request": "请求有误",
+    "Malformed JSON": "JSON 格式错误",
+    "Internal error": "服务器内部错误",
+    "Request body too large": "请求内容过大",
+}
+"""Chinese titles of the problem-details titles (:data:`api.problems.STATUS` and HTTP's own);
+the detail stays the registry's message."""
+
+
+def problem_title(title: str, lang: str) -> str:
+    """A problem's title in the page's language."""
+    return PROBLEM_TITLES_ZH.get(title, title) if lang == "zh" else title
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -80,7 +103,9 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(tonnes=tonnes, yuan=yuan, num=num, json_script=json_script)
+    env.filters.update(
+        tonnes=tonnes, yuan=yuan, num=num, json_script=json_script, problem_title=problem_title
+    )
     return env
 
 

@@ -75,7 +75,8 @@ def test_errors_on_pages_are_pages_and_the_api_keeps_problem_details(web: TestCl
     page = web.get("/no-such-page")
     assert page.status_code == 404
     assert page.headers["content-type"].startswith("text/html")
-    assert "404" in page.text
+    assert "<h1>404 · 未找到</h1>" in page.text
+    assert "<h1>404 · Not Found</h1>" in web.get("/no-such-page?lang=en").text
     assert page.headers["content-security-policy"].startswith("default-src 'self'")
     api = web.get("/v1/no-such-thing")
     assert api.status_code == 404
