@@ -56,6 +56,10 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             yield
         finally:
             app.state.jobs.shutdown()
+            executor = getattr(app.state, "db_executor", None)
+            if executor is not None:  # the threads of run_db (api.deps), made on first use
+                executor.shutdown(wait=True)
+                app.state.db_executor = None
             if own:
                 app.state.registry.close()
 

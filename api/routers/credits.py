@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, status
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from api.deps import Actor, IdempotencyKey, RegistryDep
+from api.deps import Actor, DbExecutor, IdempotencyKey, RegistryDep, run_db
 from api.openapi import PROBLEMS
 from api.schemas import WriteResult, receipt
 from mrv.registry.credits import cancel, report_reversal, transfer
@@ -76,12 +75,17 @@ class Holdings(BaseModel):
 
 @router.post("/transfers", status_code=status.HTTP_201_CREATED, response_model=WriteResult)
 async def post_transfer(
-    body: TransferIn, actor: Actor, registry: RegistryDep, key: IdempotencyKey = None
+    body: TransferIn,
+    actor: Actor,
+    registry: RegistryDep,
+    db: DbExecutor,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Transfer credits (only the holder of ``from_account``)."""
-    done = await run_in_threadpool(
+    done = await run_db(
+        db,
         transfer,
-        registry,
+        registry=registry,
         actor=actor.party,
         from_account=body.from_account,
         to_account=body.to_account,
