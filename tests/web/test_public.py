@@ -271,6 +271,14 @@ def test_retirement_list_and_certificate_with_its_verification(
     listing = web.get("/retirements?lang=en").text
     assert listing.index(voluntary) < listing.index(judicial)
     assert "2 retirements, 40 t CO₂e (newest first)" in _text(listing)
+    assert 'id="retirement-pages"' not in listing
+    with pytest.MonkeyPatch.context() as mp:  # one row a page: the newest, then the older
+        mp.setattr("api.web.pages.public.PAGE_ROWS", 1)
+        first, second = (web.get(f"/retirements?lang=en&page={n}").text for n in (1, 2))
+        assert voluntary in first and judicial not in first and 'rel="next"' in first
+        assert judicial in second and voluntary not in second and 'rel="prev"' in second
+        assert "Page 2 of 2" in second and "2 retirements, 40 t" in _text(second)
+    assert web.get("/retirements?page=0").status_code == 422
     only = web.get("/retirements?purpose=judicial_restoration&lang=zh").text
     assert judicial in only and voluntary not in only
     assert "共 1 笔，30 吨 CO₂e（由新到旧）" in _text(only)

@@ -53,6 +53,8 @@ COUNTY_GRID_DEG = 1e-5
 """Coordinates of the context map are snapped to about a metre (smaller file, same picture)."""
 RECENT = 10
 """Rows in the home page's recent issuances and retirements."""
+PAGE_ROWS = 100
+"""Rows of a page of the retirements list."""
 BLOCKS_SHOWN = 1000
 Purpose = Literal["voluntary", "offsetting", "ecological_compensation", "judicial_restoration"]
 
@@ -239,16 +241,25 @@ def serial_search(
 
 
 @router.get("/retirements")
-def retirements_page(request: Request, purpose: Purpose | None = None) -> Response:
-    """Every retirement, newest first (optionally of one purpose)."""
+def retirements_page(
+    request: Request,
+    purpose: Purpose | None = None,
+    page: Annotated[int, Query(ge=1, le=10**6)] = 1,
+) -> Response:
+    """Every retirement, newest first (optionally of one purpose), :data:`PAGE_ROWS` a page."""
     registry = _registry(request)
     items = list_retirements(registry, purpose=purpose)[::-1]
+    pages = max(1, -(-len(items) // PAGE_ROWS))
+    shown = items[(page - 1) * PAGE_ROWS : page * PAGE_ROWS]
     return render(
         request,
         "public_retirements.html",
-        retirements=items,
+        retirements=shown,
+        count=len(items),
         purpose=purpose,
         total=sum(r["quantity_tco2e"] for r in items),
+        page=page,
+        pages=pages,
     )
 
 
