@@ -80,21 +80,24 @@ def test_workers_listen_each_on_their_own_socket(tmp_path: Path) -> None:
     try:
         _wait_listening(port, 2, log)
         workers = _owners(_listening_inodes(port))
-        assert len(workers) == 2 and server.pid not in workers  # one socket per worker
+        shown = lambda: f"workers {workers}, supervisor {server.pid}: {log.read_text()}"
+        assert len(workers) == 2 and server.pid not in workers, shown()  # a socket per worker
         for _ in range(4):
-            assert httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=5).status_code == 200
+            r = httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=5)
+            assert r.status_code == 200, shown()
 
         other = subprocess.run(
             [sys.executable, "-c", "from mrv.cli import main; main()", "serve", "--port",
              str(port), "--workers", "2"],
             env=env, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
-        assert other.returncode == 3 and "cannot listen" in other.stderr  # the port is taken
+        taken = (other.returncode, other.stderr[-2000:])
+        assert other.returncode == 3 and "cannot listen" in other.stderr, taken  # port taken
 
         server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=30) == 0
-        assert not _listening_inodes(port)
-        assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+        assert server.wait(timeout=30) == 0, shown()
+        assert not _listening_inodes(port), shown()
+        assert not any(Path(f"/proc/{pid}").exists() for pid in workers), shown()
     finally:
         if server.poll() is None:
             server.kill()
