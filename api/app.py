@@ -79,8 +79,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         app.state.registry = registry
     problems.install(app)
     for module in (
+        credits,  # first: routes are matched in order, and transfers are the hot path
         meta, parties, parcels, contracts, projects, reports, verification,
-        issuance, credits, lots, retirements, distribution, journal, campaigns, packages,
+        issuance, lots, retirements, distribution, journal, campaigns, packages,
     ):  # fmt: skip
         router = module.router
         app.include_router(router, prefix="/v1")
