@@ -84,6 +84,12 @@ def test_lots_by_status_and_the_reference_price(
     assert f'href="/trading/lots/{market["settled"]}"' in text
     zh = web.get("/trading?lang=zh").text
     assert "挂牌中" in zh and "已成交" in zh and "参考价" in zh and "确认成交" in zh
+    assert 'id="settled-shown"' not in text
+    with pytest.MonkeyPatch.context() as mp:  # only the latest closed lots are listed
+        mp.setattr("api.web.pages.trading.SHOWN_CLOSED", 0)
+        few = web.get("/trading?lang=en").text
+        assert rows_by(table(few, "settled"), "lot") == {} and figure(few, "settled-count") == "1"
+        assert "The latest 0 of 1; all at" in text_of(few) and 'id="withdrawn-shown"' in few
 
 
 def _expected(net_fen: int) -> dict[str, int]:

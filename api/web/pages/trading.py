@@ -40,6 +40,8 @@ router = APIRouter(include_in_schema=False)
 
 ROLE = "trading_centre"
 STATUSES = ("listed", "settled", "withdrawn")
+SHOWN_CLOSED = 100
+"""Settled and withdrawn lots shown on the page (the latest; every lot is at ``/v1/lots``)."""
 
 
 def _home(
@@ -55,6 +57,7 @@ def _home(
     by_status: dict[str, list[dict[str, Any]]] = {s: [] for s in STATUSES}
     for lot in lots:
         by_status[lot["status"]].append(lot)
+    counts = {s: len(found) for s, found in by_status.items()}
     today = registry.today()
     buyers = [p["code"] for p in list_parties(registry) if "buyer" in p["roles"]]
     notice = None
@@ -67,11 +70,16 @@ def _home(
             )
         elif done == "withdrawn" and any(x["lot"] == code for x in by_status["withdrawn"]):
             notice = tr(f"批次 {code} 已撤回。", f"Lot {code} is withdrawn.")
+    by_status["settled"].sort(key=lambda x: (x["settled_on"] or "", x["lot"]), reverse=True)
+    by_status["withdrawn"].sort(key=lambda x: x["lot"], reverse=True)
+    for closed in ("settled", "withdrawn"):
+        by_status[closed] = by_status[closed][:SHOWN_CLOSED]
     return render(
         request,
         "trading_home.html",
         status=status,
         lots=by_status,
+        counts=counts,
         price=reference_price(registry, today),
         today=today.isoformat(),
         buyers=buyers,
