@@ -108,25 +108,18 @@ def headline(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get("/campaigns", response_model=Page[Campaign])
-def list_campaigns(
-    actor: Actor, settings: SettingsDep, limit: Limit = 100, cursor: Cursor = None
-) -> Page[Campaign]:
-    """The campaign folders on the server that hold a ``campaign.toml``."""
+def campaign_names(settings: Settings) -> list[str]:
+    """The campaign folders on the server that hold a ``campaign.toml``, by name."""
     root = _campaigns(settings)
     names = [p.parent.name for p in root.glob("*/campaign.toml")] if root.is_dir() else []
-    items = [Campaign(name=n) for n in names if n[0] != "."]
-    return paginate(items, lambda c: c.name, limit=limit, cursor=cursor)
+    return sorted(n for n in names if n[0] != ".")
 
 
-@router.post("/campaigns/{name}/runs", status_code=status.HTTP_202_ACCEPTED, response_model=Job)
-def post_run(
-    name: CampaignName, actor: Actor, settings: SettingsDep, request: Request, response: Response
-) -> dict[str, Any]:
-    """Run the campaign in the background (bureaus, admins): 202 with the queued job and its
-    ``Location``. The file is checked first: a bad one answers 422 with every problem's line and
-    key, and nothing is queued."""
-    require_roles(actor, "bureau")
+def start_campaign_run(request: Request, name: str, submitted_by: str) -> dict[str, Any]:
+    """Queue a run of campaign ``name`` (not found without its ``campaign.toml``); returns the
+    queued job. The file is checked first: a bad one raises :class:`InputError` with every
+    problem's line and key (the file named ``<name>/campaign.toml``) and nothing is queued."""
+    settings: Settings = request.app.state.settings
     path = _campaigns(settings) / name / "campaign.toml"
     if not path.is_file():
         raise RecordNotFoundError(f"no campaign {name!r}", campaign=name)
@@ -142,7 +135,32 @@ def post_run(
         summary = run_campaign(campaign, out_dir=out, settings=settings, progress=False)
         return {"campaign": name, "summary": headline(summary)}
 
-    job = jobs_of(request).submit(KIND, work, submitted_by=actor.party, subject=name)
+    return jobs_of(request).submit(KIND, work, submitted_by=submitted_by, subject=name)
+
+
+def campaign_runs(request: Request) -> list[dict[str, Any]]:
+    """Every campaign-run job, oldest first."""
+    return jobs_of(request).list(KIND)
+
+
+@router.get("/campaigns", response_model=Page[Campaign])
+def list_campaigns(
+    actor: Actor, settings: SettingsDep, limit: Limit = 100, cursor: Cursor = None
+) -> Page[Campaign]:
+    """The campaign folders on the server that hold a ``campaign.toml``."""
+    items = [Campaign(name=n) for n in campaign_names(settings)]
+    return paginate(items, lambda c: c.name, limit=limit, cursor=cursor)
+
+
+@router.post("/campaigns/{name}/runs", status_code=status.HTTP_202_ACCEPTED, response_model=Job)
+def post_run(
+    name: CampaignName, actor: Actor, request: Request, response: Response
+) -> dict[str, Any]:
+    """Run the campaign in the background (bureaus, admins): 202 with the queued job and its
+    ``Location``. The file is checked first: a bad one answers 422 with every problem's line and
+    key, and nothing is queued."""
+    require_roles(actor, "bureau")
+    job = start_campaign_run(request, name, actor.party)
     response.headers["Location"] = f"/v1/runs/{job['id']}"
     return job
 
@@ -208,4 +226,15 @@ def get_output(
     return FileResponse(target, media_type=media, filename=target.name)
 
 
-__all__ = ["KIND", "Job", "headline", "jobs_of", "require_roles", "router"]
+__all__ = [
+    "KIND",
+    "NAME",
+    "Job",
+    "campaign_names",
+    "campaign_runs",
+    "headline",
+    "jobs_of",
+    "require_roles",
+    "router",
+    "start_campaign_run",
+]

@@ -13,7 +13,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Row, func, insert, select
 
@@ -28,7 +28,7 @@ from mrv.registry import lookup
 from mrv.registry.core import Outcome, Receipt, Registry, Tx
 from mrv.registry.journal import jsonable
 from mrv.registry.lookup import project_stream
-from mrv.registry.models import MonitoringReport, Parcel, ProjectParcel
+from mrv.registry.models import MonitoringReport, Parcel, Project, ProjectParcel
 
 CCER_CUTOFF = dt.date(2020, 9, 22)
 """Removals must be generated *after* this day (CCER Measures Art. 17): periods start later."""
@@ -343,3 +343,23 @@ def list_reports(registry: Registry, project: str) -> list[dict[str, Any]]:
             .order_by(MonitoringReport.seq)
         ).all()
     return [report_dict(project, r) for r in rows]
+
+
+def list_awaiting_verifier(registry: Registry) -> list[dict[str, Any]]:
+    """The submitted reports of every project (no verifier assigned yet), by project code and
+    seq: each report as :func:`report_dict` with ``project_name``."""
+    with registry.read() as conn:
+        rows = conn.execute(
+            select(
+                Project.code.label("project_code"),
+                Project.name.label("project_name"),
+                MonitoringReport,
+            )
+            .join(MonitoringReport, MonitoringReport.project_id == Project.id)
+            .where(MonitoringReport.status == "submitted")
+            .order_by(Project.code, MonitoringReport.seq)
+        ).all()
+    return [
+        {**report_dict(r.project_code, cast("Row[Any]", r)), "project_name": r.project_name}
+        for r in rows
+    ]

@@ -1,9 +1,9 @@
 """Page routers, one module per audience: the public explorer, verifier review, the buyer's
-account, the cooperative and the trading centre."""
+account, the cooperative, the trading centre and the forestry bureau."""
 
 from fastapi import APIRouter
 
-from api.web.pages import account, cooperative, public, review, trading
+from api.web.pages import account, bureau, cooperative, public, review, trading
 
 PAGE_ROUTERS: tuple[APIRouter, ...] = (
     public.router,
@@ -11,6 +11,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     account.router,
     cooperative.router,
     trading.router,
+    bureau.router,
 )
 
 __all__ = ["PAGE_ROUTERS"]
