@@ -171,28 +171,49 @@ def get_run(id: JobId, actor: Actor, request: Request) -> dict[str, Any]:
     return jobs_of(request).get(id, KIND)
 
 
-@router.get("/runs/{id}/log", response_class=PlainTextResponse)
-def get_run_log(id: JobId, actor: Actor, request: Request, settings: SettingsDep) -> str:
-    """The run's ``run.log`` (while it runs: the log so far)."""
-    jobs_of(request).get(id, KIND)
-    run_dir = _run_dir(settings, id)
-    logs = [run_dir / "run.log", *sorted(run_dir.parent.glob(f".{id}.partial-*/run.log"))]
+def run_log(request: Request, job_id: str) -> str:
+    """A campaign run's ``run.log`` (while it runs: the log so far)."""
+    jobs_of(request).get(job_id, KIND)
+    run_dir = _run_dir(request.app.state.settings, job_id)
+    logs = [run_dir / "run.log", *sorted(run_dir.parent.glob(f".{job_id}.partial-*/run.log"))]
     for path in logs:
         try:
             return path.read_text(encoding="utf-8")
         except FileNotFoundError:
             continue
-    raise RecordNotFoundError(f"run {id} has no log (yet)", job=id)
+    raise RecordNotFoundError(f"run {job_id} has no log (yet)", job=job_id)
 
 
-def _record(settings: Settings, request: Request, job_id: str) -> dict[str, Any]:
+@router.get("/runs/{id}/log", response_class=PlainTextResponse)
+def get_run_log(id: JobId, actor: Actor, request: Request) -> str:
+    """The run's ``run.log`` (while it runs: the log so far)."""
+    return run_log(request, id)
+
+
+def run_outputs(request: Request, job_id: str) -> list[dict[str, Any]]:
+    """The files of a finished run (``path``, ``size``, ``sha256``, from its ``run.json``)."""
     job = jobs_of(request).get(job_id, KIND)
     if job["status"] != "succeeded":
         raise InvalidStateError(f"run {job_id} is {job['status']}", job=job_id)
     record: dict[str, Any] = json.loads(
-        (_run_dir(settings, job_id) / "run.json").read_text(encoding="utf-8")
+        (_run_dir(request.app.state.settings, job_id) / "run.json").read_text(encoding="utf-8")
     )
-    return record
+    outputs: list[dict[str, Any]] = record["outputs"]
+    return outputs
+
+
+def run_file(request: Request, job_id: str, path: str) -> FileResponse:
+    """One file of a finished run's folder (``outputs/…``, ``report/…``, ``run.json`` …; not
+    ``work/``)."""
+    run_outputs(request, job_id)
+    if not is_safe_path(path) or path.split("/", 1)[0] == "work":
+        raise InputError(f"{path!r}: not a path inside the run folder")
+    run_dir = _run_dir(request.app.state.settings, job_id).resolve()
+    target = (run_dir / path).resolve()
+    if not target.is_relative_to(run_dir) or not target.is_file():
+        raise RecordNotFoundError(f"run {job_id} has no file {path!r}", job=job_id, path=path)
+    media = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    return FileResponse(target, media_type=media, filename=target.name)
 
 
 @router.get("/runs/{id}/outputs", response_model=Page[OutputFile])
@@ -200,30 +221,19 @@ def list_outputs(
     id: JobId,
     actor: Actor,
     request: Request,
-    settings: SettingsDep,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Page[OutputFile]:
     """The outputs of a finished run with size and SHA-256 (from its ``run.json``)."""
-    rows = _record(settings, request, id)["outputs"]
+    rows = run_outputs(request, id)
     items = [OutputFile(path=r["path"], size=r["size"], sha256=r["sha256"]) for r in rows]
     return paginate(items, lambda f: f.path, limit=limit, cursor=cursor)
 
 
 @router.get("/runs/{id}/outputs/{path:path}", response_class=FileResponse)
-def get_output(
-    id: JobId, path: str, actor: Actor, request: Request, settings: SettingsDep
-) -> FileResponse:
+def get_output(id: JobId, path: str, actor: Actor, request: Request) -> FileResponse:
     """One file of a finished run's folder (``outputs/…``, ``report/…``, ``run.json`` …)."""
-    _record(settings, request, id)
-    if not is_safe_path(path) or path.split("/", 1)[0] == "work":
-        raise InputError(f"{path!r}: not a path inside the run folder")
-    run_dir = _run_dir(settings, id).resolve()
-    target = (run_dir / path).resolve()
-    if not target.is_relative_to(run_dir) or not target.is_file():
-        raise RecordNotFoundError(f"run {id} has no file {path!r}", job=id, path=path)
-    media = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-    return FileResponse(target, media_type=media, filename=target.name)
+    return run_file(request, id, path)
 
 
 __all__ = [
@@ -236,5 +246,8 @@ __all__ = [
     "jobs_of",
     "require_roles",
     "router",
+    "run_file",
+    "run_log",
+    "run_outputs",
     "start_campaign_run",
 ]

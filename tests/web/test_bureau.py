@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
+import json
 import re
 from html import unescape
 from pathlib import Path
@@ -264,8 +266,7 @@ def test_a_campaign_runs_from_the_page(
     assert f"Run {job_id} is queued." in text(section(page.text, "runs"))
     (row,) = table(page.text, "run-list")
     assert row.startswith(f"{job_id} ajb ") and f" {BUREAU} " in row
-    for link in ("", "/log", "/outputs"):
-        assert f'href="/v1/runs/{job_id}{link}"' in page.text
+    assert f'href="/bureau/runs/{job_id}"' in page.text
 
     token, _ = create_token(registry, actor=ADMIN, party=BUREAU, name="api")
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
@@ -276,9 +277,29 @@ def test_a_campaign_runs_from_the_page(
     (row,) = table(page.text, "run-list")
     assert row == (
         f"{job_id} ajb 已完成 {done['created_utc']} {BUREAU} {done['finished_utc']} "
-        f"{claimable:,.1f} 任务 · 日志 · 输出"
+        f"{claimable:,.1f} 运行详情、日志与输出"
     )
     assert jobs(data_dir) == [job_id]
+
+    # the run's page: its record, its files (as run.json lists them, served here) and its log
+    run_dir = data_dir / "runs" / job_id
+    record = json.loads((run_dir / "run.json").read_text("utf-8"))
+    run_page = web.get(f"/bureau/runs/{job_id}?lang=en")
+    assert run_page.status_code == 200
+    files = table(run_page.text, "run-files")
+    assert [row.split()[0] for row in files] == [f["path"] for f in record["outputs"]]
+    assert all(f["sha256"] in run_page.text for f in record["outputs"])
+    summary = record["outputs"][0]["path"]
+    got = web.get(f"/bureau/runs/{job_id}/files/{summary}")
+    assert got.status_code == 200 and got.content == (run_dir / summary).read_bytes()
+    log = (run_dir / "run.log").read_text("utf-8")
+    assert html.escape(log.splitlines()[0]) in run_page.text
+    assert web.get(f"/bureau/runs/{job_id}/files/work/x").status_code == 422
+    assert web.get("/bureau/runs/20260101T000000000000-0123abcd").status_code == 404
+    ensure_party(registry, "buyer-9", "Buyer", ["buyer"])
+    log_in(web, "buyer-9")
+    assert web.get(f"/bureau/runs/{job_id}").status_code == 403
+    assert web.get(f"/bureau/runs/{job_id}/files/{summary}").status_code == 403
 
 
 def test_a_broken_campaign_file_is_refused_on_the_page(

@@ -4,8 +4,8 @@ verifications under way, and the campaign folders on the server with their backg
 
 Assignment is :func:`mrv.registry.verification.assign_verifier` with the logged-in party as the
 actor; campaign runs go through the same functions as ``/v1/campaigns`` (the file checked before
-anything is queued, the job run by the API's job runner), and each run links to its
-``/v1/runs/{id}`` records.
+anything is queued, the job run by the API's job runner); a run's page shows its record, its log
+and its files, served to the logged-in bureau (the API's ``/v1/runs/{id}`` needs a bearer token).
 """
 
 from __future__ import annotations
@@ -16,12 +16,24 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.routers.campaigns import NAME, campaign_names, campaign_runs, start_campaign_run
+from api.routers.campaigns import (
+    KIND,
+    NAME,
+    JobId,
+    campaign_names,
+    campaign_runs,
+    jobs_of,
+    run_file,
+    run_log,
+    run_outputs,
+    start_campaign_run,
+)
 from api.web.forms import FormError, attempt, writer
 from api.web.i18n import language, translator
 from api.web.pages.review import STATES
 from api.web.render import render
 from api.web.session import require_login
+from mrv.errors import RecordNotFoundError
 from mrv.registry.core import Registry
 from mrv.registry.monitoring import list_awaiting_verifier
 from mrv.registry.queries import list_parties
@@ -35,7 +47,7 @@ ProjectCode = Annotated[str, Path(max_length=32)]
 Seq = Annotated[int, Path(gt=0, le=2**31)]
 CampaignName = Annotated[str, Path(pattern=NAME)]
 SHOWN_RUNS = 50
-"""Campaign runs shown on the page (the latest; each is at ``/v1/runs/{id}``)."""
+"""Campaign runs shown on the page (the latest; each has its page, ``/bureau/runs/{id}``)."""
 
 
 def _home(
@@ -131,3 +143,23 @@ def post_run(
 
 
 __all__ = ["router"]
+
+
+@router.get("/bureau/runs/{job_id}")
+def run_page(request: Request, job_id: JobId) -> Response:
+    """A campaign run: status, headline figures, its log and, once it succeeded, its files."""
+    require_login(request, ROLE)
+    job = jobs_of(request).get(job_id, KIND)
+    try:
+        log: str | None = run_log(request, job_id)
+    except RecordNotFoundError:
+        log = None
+    outputs = run_outputs(request, job_id) if job["status"] == "succeeded" else []
+    return render(request, "bureau_run.html", job=job, log=log, outputs=outputs, states=STATES)
+
+
+@router.get("/bureau/runs/{job_id}/files/{path:path}")
+def run_file_page(request: Request, job_id: JobId, path: str) -> Response:
+    """One file of a finished run (the report, the outputs, ``run.json`` …)."""
+    require_login(request, ROLE)
+    return run_file(request, job_id, path)
