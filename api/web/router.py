@@ -14,11 +14,11 @@ from api.web.session import (
     COOKIE,
     LoginRequiredError,
     check_csrf,
+    registry_of,
     safe_next,
     web_principal,
 )
 from mrv.errors import AuthenticationError
-from mrv.registry.core import Registry
 from mrv.registry.tokens import authenticate
 
 STATIC = Path(__file__).parent / "static"
@@ -40,9 +40,8 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     """Check the token and keep it in the session cookie."""
-    registry: Registry = request.app.state.registry
     try:
-        authenticate(registry, token.strip())
+        authenticate(registry_of(request), token.strip())
     except AuthenticationError:
         return render(
             request, "login.html", status=401, next=safe_next(next), error="invalid-token"

@@ -18,6 +18,7 @@ from api.tokencache import TokenCache
 from mrv.errors import AuthenticationError, ForbiddenError
 from mrv.registry.core import Registry
 from mrv.registry.tokens import Principal, authenticate
+from mrv.settings import Settings
 
 COOKIE = "mrv_session"
 CSRF_FIELD = "csrf"
@@ -36,6 +37,18 @@ def session_token(request: Request) -> str | None:
     return request.cookies.get(COOKIE) or None
 
 
+def registry_of(request: Request) -> Registry:
+    """The application's registry."""
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+def settings_of(request: Request) -> Settings:
+    """The application's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 def web_principal(request: Request) -> Principal | None:
     """The logged-in party, or None (no cookie, or a token that is unknown, expired or revoked)."""
     token = session_token(request)
@@ -45,9 +58,8 @@ def web_principal(request: Request) -> Principal | None:
     cached = cache.get(token)
     if cached is not None:
         return cached
-    registry: Registry = request.app.state.registry
     try:
-        principal = authenticate(registry, token)
+        principal = authenticate(registry_of(request), token)
     except AuthenticationError:
         return None
     cache.put(token, principal)
@@ -100,8 +112,10 @@ __all__ = [
     "LoginRequiredError",
     "check_csrf",
     "csrf_token",
+    "registry_of",
     "require_login",
     "safe_next",
     "session_token",
+    "settings_of",
     "web_principal",
 ]

@@ -17,8 +17,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.web.forms import FormError, attempt, parse_int, writer
 from api.web.render import render
-from api.web.session import require_login
-from mrv.registry.core import Receipt, Registry
+from api.web.session import registry_of, require_login
+from mrv.registry.core import Receipt
 from mrv.registry.models import PURPOSES
 from mrv.registry.queries import holdings
 from mrv.registry.retirement import list_retirements, retire
@@ -56,7 +56,7 @@ def _account_page(
     error: FormError | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
-    registry: Registry = request.app.state.registry
+    registry = registry_of(request)
     held = holdings(registry, party)
     retirements = list_retirements(registry, account=party)[::-1]  # newest first
     retirable = [b for b in held["batches"] if b["held"] > 0]
@@ -108,7 +108,7 @@ def post_retirement(
     """Retire held credits of the party's account (or, for a court, of the payer's ``account``
     for judicial restoration, as the registry allows); on success the certificate's page."""
     principal = writer(request, csrf)
-    registry: Registry = request.app.state.registry
+    registry = registry_of(request)
 
     def call() -> Receipt:
         return retire(

@@ -32,13 +32,11 @@ from api.web.forms import FormError, attempt, writer
 from api.web.i18n import language, translator
 from api.web.pages.review import STATES
 from api.web.render import render
-from api.web.session import require_login
+from api.web.session import registry_of, require_login, settings_of
 from mrv.errors import RecordNotFoundError
-from mrv.registry.core import Registry
 from mrv.registry.monitoring import list_awaiting_verifier
 from mrv.registry.queries import list_parties
 from mrv.registry.verification import assign_verifier, list_assignments
-from mrv.settings import Settings
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,8 +56,8 @@ def _home(
     error_at: str | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
-    registry: Registry = request.app.state.registry
-    settings: Settings = request.app.state.settings
+    registry = registry_of(request)
+    settings = settings_of(request)
     tr = translator(language(request))
     runs = list(reversed(campaign_runs(request)))
     notice, notice_at = None, None
@@ -112,7 +110,7 @@ def post_verifier(
     principal = writer(request, csrf, ROLE)
     _receipt, error = attempt(
         lambda: assign_verifier(
-            request.app.state.registry,
+            registry_of(request),
             actor=principal.party,
             project=project,
             report_seq=seq,

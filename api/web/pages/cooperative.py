@@ -26,7 +26,7 @@ from api.routers.distribution import statement_scope
 from api.web.forms import FormError, attempt, parse_int, writer
 from api.web.i18n import language, translator
 from api.web.render import render
-from api.web.session import require_login
+from api.web.session import registry_of, require_login
 from mrv.errors import ForbiddenError, RecordNotFoundError, RegistryInputError
 from mrv.registry.contracts import contract_payments_due, list_contracts
 from mrv.registry.core import Registry
@@ -111,7 +111,7 @@ def _map(parcels: list[dict[str, Any]], mu: str) -> dict[str, Any]:
 def cooperative_home(request: Request, cooperative: str | None = None) -> Response:
     """The cooperative's parcels (map), contracts, payments due and owners."""
     principal = require_login(request, ROLE)
-    registry: Registry = request.app.state.registry
+    registry = registry_of(request)
     coop = _cooperative(registry, principal, cooperative)
     parties = list_parties(registry)
     if coop is None:  # an admin who has not chosen a cooperative yet
@@ -186,7 +186,7 @@ def _statement_page(
     error: FormError | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
-    registry: Registry = request.app.state.registry
+    registry = registry_of(request)
     cooperative, payable = _statement_reader(registry, principal, owner)
     found = distribution_statement(registry, owner=owner, cooperative=cooperative)
     statement = found["owners"][0] if found["owners"] else None
@@ -253,7 +253,7 @@ def post_payment(
 ) -> Response:
     """Record a payment to the owner against one of its lines (the proponent cooperative)."""
     principal = writer(request, csrf, ROLE)
-    registry: Registry = request.app.state.registry
+    registry = registry_of(request)
     _statement_reader(registry, principal, owner)
     _, error = attempt(
         lambda: record_payment(

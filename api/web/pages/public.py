@@ -24,6 +24,7 @@ from fastapi.responses import Response
 from api.web import i18n
 from api.web.forms import FormError, form_error, parse_int
 from api.web.render import render
+from api.web.session import registry_of
 from mrv.errors import MRVError, RegistryInputError
 from mrv.geo import read_boundary
 from mrv.registry.certificate import verify_certificate
@@ -57,11 +58,6 @@ PAGE_ROWS = 100
 """Rows of a page of the retirements list."""
 BLOCKS_SHOWN = 1000
 Purpose = Literal["voluntary", "offsetting", "ecological_compensation", "judicial_restoration"]
-
-
-def _registry(request: Request) -> Registry:
-    registry: Registry = request.app.state.registry
-    return registry
 
 
 def _collection(features: list[dict[str, Any]]) -> dict[str, Any]:
@@ -119,7 +115,7 @@ def price_chart(history: list[dict[str, Any]], tr: i18n.Translate) -> dict[str, 
 def home(request: Request) -> Response:
     """Headline figures, the projects on a map and in a table, recent issuances, the price
     chart, the serial search form and recent retirements."""
-    registry = _registry(request)
+    registry = registry_of(request)
     tr = i18n.translator(i18n.language(request))
     projects = list_projects(registry)
     batches = list_batches(registry)
@@ -151,7 +147,7 @@ def home(request: Request) -> Response:
 def project_page(request: Request, code: str) -> Response:
     """A project: status, methodology, land type, crediting period, area, its parcels on a map,
     its monitoring reports and its batches."""
-    registry = _registry(request)
+    registry = registry_of(request)
     detail = get_project(registry, code)  # 404 for an unknown project
     summary = next(p for p in list_projects(registry) if p["code"] == code)
     parcels = held_parcel_geometries(registry, project=code)
@@ -192,7 +188,7 @@ def project_page(request: Request, code: str) -> Response:
 @router.get("/batches/{prefix}")
 def batch_page(request: Request, prefix: str) -> Response:
     """A batch: tonnes by status, its serial blocks and its retirements."""
-    registry = _registry(request)
+    registry = registry_of(request)
     summary = batch_summary(registry, prefix)  # 404 for an unknown batch
     page = blocks(registry, batch=prefix, limit=BLOCKS_SHOWN)
     return render(
@@ -213,7 +209,7 @@ def serial_search(
 ) -> Response:
     """Serial-number search: the block now holding a serial of a batch, its status and holder
     account and the blocks it came through (as ``/v1/serials/{batch}/{serial}``)."""
-    registry = _registry(request)
+    registry = registry_of(request)
     found: dict[str, Any] | None = None
     error: FormError | None = None
     batch, serial = batch.strip(), serial.strip()
@@ -247,7 +243,7 @@ def retirements_page(
     page: Annotated[int, Query(ge=1, le=10**6)] = 1,
 ) -> Response:
     """Every retirement, newest first (optionally of one purpose), :data:`PAGE_ROWS` a page."""
-    registry = _registry(request)
+    registry = registry_of(request)
     items = list_retirements(registry, purpose=purpose)[::-1]
     pages = max(1, -(-len(items) // PAGE_ROWS))
     shown = items[(page - 1) * PAGE_ROWS : page * PAGE_ROWS]
@@ -266,7 +262,7 @@ def retirements_page(
 @router.get("/retirements/{certificate_no}")
 def certificate_page(request: Request, certificate_no: str) -> Response:
     """A retirement certificate's record, its PDF and HTML, and its verification."""
-    registry = _registry(request)
+    registry = registry_of(request)
     record = get_retirement(registry, certificate_no)  # 404 for an unknown certificate
     return render(
         request,
@@ -279,7 +275,7 @@ def certificate_page(request: Request, certificate_no: str) -> Response:
 @router.get("/price")
 def price_page(request: Request) -> Response:
     """The reference price today, the chart over time and the table of days with trades."""
-    registry = _registry(request)
+    registry = registry_of(request)
     tr = i18n.translator(i18n.language(request))
     history = price_history(registry)
     return render(

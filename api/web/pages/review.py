@@ -28,9 +28,8 @@ from api.web.forms import FormError, attempt, form_error, parse_int, writer
 from api.web.i18n import language, translator
 from api.web.rasters import NAME, drawn_map, find_map, package_maps, report_png
 from api.web.render import HEADERS, render
-from api.web.session import require_login
+from api.web.session import registry_of, require_login, settings_of
 from mrv.errors import ForbiddenError, InvalidStateError, MRVError, RecordNotFoundError
-from mrv.registry.core import Registry
 from mrv.registry.monitoring import get_report
 from mrv.registry.projects import get_project
 from mrv.registry.tokens import Principal
@@ -43,7 +42,6 @@ from mrv.registry.verification import (
     list_assignments,
     open_finding,
 )
-from mrv.settings import Settings
 from pipelines.package import manifest as mf
 
 router = APIRouter(include_in_schema=False)
@@ -84,23 +82,13 @@ NOTICES: dict[str, tuple[str, str]] = {
 }
 
 
-def _registry(request: Request) -> Registry:
-    registry: Registry = request.app.state.registry
-    return registry
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def _is_admin(principal: Principal) -> bool:
     return "admin" in principal.roles
 
 
 def _assigned(request: Request, principal: Principal, project: str, seq: int) -> dict[str, Any]:
     """The report's verification, if ``principal`` is its verifier or an admin (else 403)."""
-    registry = _registry(request)
+    registry = registry_of(request)
     get_report(registry, project, seq)  # 404 for an unknown project or report
     try:
         verification = get_verification(registry, project, seq)
@@ -157,7 +145,7 @@ def _maps(request: Request, sha256: str, path: FilePath) -> list[dict[str, Any]]
         if item.kind == "raster":
             figure["url"] = f"/review/packages/{sha256}/maps/{item.name}.png"
             try:
-                figure["legend"] = drawn_map(_settings(request).data_dir, sha256, path, item)[1]
+                figure["legend"] = drawn_map(settings_of(request).data_dir, sha256, path, item)[1]
             except MRVError as exc:
                 figure["error"] = str(exc)
         else:
@@ -172,7 +160,7 @@ def _closable(finding: dict[str, Any]) -> bool:
 
 
 def _rerun_context(request: Request, project: str, seq: int, sha256: str) -> dict[str, Any]:
-    stored = package_path(_settings(request), sha256) is not None
+    stored = package_path(settings_of(request), sha256) is not None
     return {
         "project": project,
         "seq": seq,
@@ -193,11 +181,11 @@ def _page(
     error_at: str | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
-    registry = _registry(request)
+    registry = registry_of(request)
     verification = _assigned(request, principal, project, seq)
     report = get_report(registry, project, seq)
     sha256 = report["evidence_sha256"]
-    path = package_path(_settings(request), sha256)
+    path = package_path(settings_of(request), sha256)
     done = request.query_params.get("done")
     tr = translator(language(request))
     own = verification["verifier"] == principal.party
@@ -230,7 +218,7 @@ def review_list(request: Request) -> Response:
     not a verifier)."""
     principal = require_login(request, ROLE)
     mine = ROLE in principal.roles
-    rows = list_assignments(_registry(request), principal.party if mine else None)
+    rows = list_assignments(registry_of(request), principal.party if mine else None)
     return render(request, "review_list.html", rows=rows, mine=mine, states=STATES)
 
 
@@ -246,7 +234,7 @@ def rerun_section(request: Request, project: ProjectCode, seq: Seq) -> Response:
     """The re-run section alone (the page's script reloads it while the job runs)."""
     principal = require_login(request, ROLE)
     _assigned(request, principal, project, seq)
-    sha256 = get_report(_registry(request), project, seq)["evidence_sha256"]
+    sha256 = get_report(registry_of(request), project, seq)["evidence_sha256"]
     rerun = _rerun_context(request, project, seq, sha256)
     return render(request, "review_rerun.html", rerun=rerun, error=None, error_at=None, notice=None)
 
@@ -262,14 +250,14 @@ def upload_package(
     """Store the report's evidence package: only the bytes whose SHA-256 the report names."""
     principal = writer(request, csrf, ROLE)
     _assigned(request, principal, project, seq)
-    expected = get_report(_registry(request), project, seq)["evidence_sha256"]
+    expected = get_report(registry_of(request), project, seq)["evidence_sha256"]
     tr = translator(language(request))
     if file is None or not file.filename:
         choose = tr("请选择证据包 zip 文件。", "Choose the evidence package zip.")
         error = FormError(422, tr("未选择文件", "No file"), choose)
         return _page(request, principal, project, seq, status=422, error=error, error_at="package")
     try:
-        store_package(_settings(request), file.file, file.filename, expected=expected)
+        store_package(settings_of(request), file.file, file.filename, expected=expected)
     except PackageDigestError as exc:
         error = FormError(
             422,
@@ -300,7 +288,7 @@ def start_rerun(
     """Start a verification of the report's package (signature, hashes, re-computation)."""
     principal = writer(request, csrf, ROLE)
     _assigned(request, principal, project, seq)
-    sha256 = get_report(_registry(request), project, seq)["evidence_sha256"]
+    sha256 = get_report(registry_of(request), project, seq)["evidence_sha256"]
     _job, error = attempt(lambda: start_verification(request, sha256, principal.party))
     if error is not None:
         return _page(
@@ -323,7 +311,7 @@ def post_finding(
     _assigned(request, principal, project, seq)
     _receipt, error = attempt(
         lambda: open_finding(
-            _registry(request),
+            registry_of(request),
             actor=principal.party,
             project=project,
             report_seq=seq,
@@ -363,7 +351,7 @@ def post_statement(
     def call() -> Any:
         tonnes = parse_int(verified_tco2e, "verified_tco2e") if verified_tco2e.strip() else None
         return issue_statement(
-            _registry(request),
+            registry_of(request),
             actor=principal.party,
             project=project,
             report_seq=seq,
@@ -396,11 +384,11 @@ def post_closure(
 ) -> Response:
     """Close a finding (the assigned verifier)."""
     principal = writer(request, csrf, ROLE)
-    finding = get_finding(_registry(request), finding_id)
+    finding = get_finding(registry_of(request), finding_id)
     project, seq = finding["project"], finding["report_seq"]
     _assigned(request, principal, project, seq)
     _receipt, error = attempt(
-        lambda: close_finding(_registry(request), actor=principal.party, finding_id=finding_id)
+        lambda: close_finding(registry_of(request), actor=principal.party, finding_id=finding_id)
     )
     if error is not None:
         return _page(
@@ -411,7 +399,7 @@ def post_closure(
 
 def _stored_package(request: Request, sha256: str) -> FilePath:
     require_login(request, ROLE)
-    path = package_path(_settings(request), sha256)
+    path = package_path(settings_of(request), sha256)
     if path is None:
         raise RecordNotFoundError(f"no package {sha256}", package=sha256)
     return path
@@ -426,7 +414,7 @@ def raster_map(request: Request, sha256: Sha256, name: MapName) -> Response:
     """A raster of the package (``outputs/<name>.tif``) drawn as a PNG."""
     path = _stored_package(request, sha256)
     item = find_map(path, name, "raster")
-    png, _legend = drawn_map(_settings(request).data_dir, sha256, path, item)
+    png, _legend = drawn_map(settings_of(request).data_dir, sha256, path, item)
     return FileResponse(png, media_type="image/png", headers=PNG_HEADERS)
 
 

@@ -23,9 +23,8 @@ from api.routers.lots import PRICE, YUAN
 from api.web.forms import FormError, attempt, writer
 from api.web.i18n import language, translator
 from api.web.render import render
-from api.web.session import require_login
+from api.web.session import registry_of, require_login
 from mrv.errors import RegistryInputError
-from mrv.registry.core import Registry
 from mrv.registry.distribution import get_distribution
 from mrv.registry.queries import list_parties
 from mrv.registry.trading import (
@@ -51,7 +50,7 @@ def _home(
     error: FormError | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
-    registry: Registry = request.app.state.registry
+    registry = registry_of(request)
     tr = translator(language(request))
     lots = list_lots(registry)
     by_status: dict[str, list[dict[str, Any]]] = {s: [] for s in STATUSES}
@@ -128,7 +127,7 @@ def post_settlement(
 ) -> Response:
     """Settle a listed lot to a buyer from the centre's trade confirmation."""
     principal = writer(request, csrf, ROLE)
-    registry: Registry = request.app.state.registry
+    registry = registry_of(request)
     _, error = attempt(
         lambda: settle_lot(
             registry,
@@ -160,7 +159,7 @@ def post_withdrawal(
 ) -> Response:
     """Withdraw a listed lot; its credits are held by the seller again."""
     principal = writer(request, csrf, ROLE)
-    registry: Registry = request.app.state.registry
+    registry = registry_of(request)
     _, error = attempt(lambda: withdraw_lot(registry, actor=principal.party, lot=lot))
     if error is not None:
         return _home(request, status=error.status, error=error, form={"lot": lot})
@@ -171,7 +170,7 @@ def post_withdrawal(
 def lot_page(request: Request, lot: str) -> Response:
     """One lot; once settled, its benefit distribution per owner and parcel."""
     principal = require_login(request, ROLE)
-    registry: Registry = request.app.state.registry
+    registry = registry_of(request)
     found = get_lot(registry, lot)
     distribution = None
     if found["status"] == "settled":
