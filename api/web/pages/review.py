@@ -176,11 +176,13 @@ def _page(
     project: str,
     seq: int,
     *,
-    status: int = 200,
     error: FormError | None = None,
     error_at: str | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
+    """The review page; with ``error`` (shown at the form ``error_at``) its status is the
+    error's."""
+    status = error.status if error is not None else 200
     registry = registry_of(request)
     verification = _assigned(request, principal, project, seq)
     report = get_report(registry, project, seq)
@@ -255,7 +257,7 @@ def upload_package(
     if file is None or not file.filename:
         choose = tr("请选择证据包 zip 文件。", "Choose the evidence package zip.")
         error = FormError(422, tr("未选择文件", "No file"), choose)
-        return _page(request, principal, project, seq, status=422, error=error, error_at="package")
+        return _page(request, principal, project, seq, error=error, error_at="package")
     try:
         store_package(settings_of(request), file.file, file.filename, expected=expected)
     except PackageDigestError as exc:
@@ -269,12 +271,10 @@ def upload_package(
                 f"package {exc.expected}; the file was not stored.",
             ),
         )
-        return _page(request, principal, project, seq, status=422, error=error, error_at="package")
+        return _page(request, principal, project, seq, error=error, error_at="package")
     except MRVError as exc:
         error = form_error(exc)
-        return _page(
-            request, principal, project, seq, status=error.status, error=error, error_at="package"
-        )
+        return _page(request, principal, project, seq, error=error, error_at="package")
     return RedirectResponse(_url(project, seq, "package", "#package"), status_code=303)
 
 
@@ -291,9 +291,7 @@ def start_rerun(
     sha256 = get_report(registry_of(request), project, seq)["evidence_sha256"]
     _job, error = attempt(lambda: start_verification(request, sha256, principal.party))
     if error is not None:
-        return _page(
-            request, principal, project, seq, status=error.status, error=error, error_at="rerun"
-        )
+        return _page(request, principal, project, seq, error=error, error_at="rerun")
     return RedirectResponse(_url(project, seq, "rerun", "#rerun"), status_code=303)
 
 
@@ -326,7 +324,6 @@ def post_finding(
             principal,
             project,
             seq,
-            status=error.status,
             error=error,
             error_at="finding",
             form=form,
@@ -368,7 +365,6 @@ def post_statement(
             principal,
             project,
             seq,
-            status=error.status,
             error=error,
             error_at="statement",
             form=form,
@@ -391,9 +387,7 @@ def post_closure(
         lambda: close_finding(registry_of(request), actor=principal.party, finding_id=finding_id)
     )
     if error is not None:
-        return _page(
-            request, principal, project, seq, status=error.status, error=error, error_at="closure"
-        )
+        return _page(request, principal, project, seq, error=error, error_at="closure")
     return RedirectResponse(_url(project, seq, "closure", "#findings"), status_code=303)
 
 
